@@ -1,0 +1,67 @@
+# kindops-lab — every entry point. On a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+ROOT := $(CURDIR)
+export PATH := $(ROOT)/.tools/bin:$(PATH)
+export UV_PYTHON_DOWNLOADS := never
+UV := $(ROOT)/.tools/bin/uv
+RUN := $(UV) run --frozen
+APP_PY := apps/app-python
+APP_JAVA := apps/app-java
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+# --- setup ---------------------------------------------------------------------------------
+.PHONY: tools setup
+tools: ## Install the pinned non-Python tools (tools.versions) into .tools/
+	@.ci/install-tools
+
+setup: tools ## Tools + the Python environments (uv, from the lock files)
+	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --project $(APP_PY)
+
+# --- the two commands ----------------------------------------------------------------------
+.PHONY: demo test
+demo: setup ## The local demo: AWS-API server, apps, and the aws_cleanup DAG on the local runner
+	@$(RUN) python infra/local/demo.py
+
+test: setup lint typecheck test-lab test-app-python test-app-java k6-smoke ## All tests
+	@echo "make test: all suites passed"
+
+# --- pieces of `make test` -----------------------------------------------------------------
+.PHONY: lint typecheck test-lab test-app-python test-app-java k6-smoke
+lint: ## ruff lint + format check over all Python
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+	@cd $(APP_PY) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
+
+typecheck: ## mypy over all Python
+	@$(RUN) mypy
+	@cd $(APP_PY) && $(UV) run --frozen mypy
+
+test-lab: ## Jobs package, plugins, DAGs (incl. `airflow dags test` on the local runner)
+	@$(RUN) pytest
+
+test-app-python: ## app-python unit + integration tests
+	@cd $(APP_PY) && $(UV) run --frozen pytest
+
+test-app-java: ## app-java: mvn verify
+	@cd $(APP_JAVA) && mvn -B -q verify
+
+k6-smoke: ## k6 smoke scenarios against the locally started apps
+	@$(APP_PY)/scripts/k6-smoke.sh
+	@$(APP_JAVA)/scripts/k6-smoke.sh
+
+# --- running the lab on one machine ---------------------------------------------------------
+.PHONY: airflow bench clean
+airflow: setup ## Airflow standalone on http://127.0.0.1:8080 (SQLite, local runner); Ctrl-C stops it
+	@infra/local/airflow.sh
+
+bench: setup ## Benchmarks: figures and ratios, side by side
+	@$(RUN) python tests/bench/bench_aws_cleanup.py
+
+clean: ## Remove local state (environments, tools, artifacts)
+	rm -rf .venv $(APP_PY)/.venv .tools artifacts .airflow $(APP_JAVA)/target

@@ -1,0 +1,93 @@
+"""
+### AWS cleanup (nightly)
+
+Finds the lab's AWS resources (ECR, SQS, DynamoDB, Lambda, S3, CloudWatch Logs), plans what has
+expired under the rules in `include/kindops/aws/cleanup-rules.yaml`, deletes only when allowed,
+reports, and checks spend against the lab's AWS Budgets.
+
+**Tasks:** `inventory` → `plan` → `apply_allowed` (gate) → `apply` → `report` → `budget`.
+
+**Inputs:** params `apply` (default `false`) and `config` (rules file, empty = packaged rules).
+Deleting also needs the Airflow Variable `kindops_aws_cleanup_apply` set to `true`, the account
+id in the rules' allow-list and the region in the rules' region list — otherwise the run only
+plans (dry run).
+
+**Outputs:** in the artifact store under `aws-cleanup/<run>/`: `inventory.json`, `plan.json`,
+`plan.md`, the apply result, and the budget report; every deletion is appended to
+`aws-cleanup/audit.jsonl` with a recovery record (`kindops aws restore`).
+
+**Needs:** AWS credentials in the Kubernetes Secret `kindops-aws` (cluster runner) or this
+machine's environment (local runner); `AWS_ENDPOINT_URL` points at a local AWS-API server in the
+demo. Budget at or above its threshold fails the `budget` task (exit 1).
+
+Idempotency: artifacts are keyed by the run's logical date, so a rerun replaces them; deletion
+re-checks every resource against live state, so a rerun deletes nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, Variable, dag, task
+from kindops_airflow import Resources, job_task
+
+RUN = "{{ (logical_date or dag_run.run_after) | ts_nodash }}"
+CONFIG_ARGS = "{{ ('--config ' ~ params.config) if params.config else '' }}"
+AWS_SECRET = ("kindops-aws",)
+
+
+@dag(
+    dag_id="aws_cleanup",
+    schedule="30 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["aws", "finops", "cleanup"],
+    default_args={
+        "owner": "platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "execution_timeout": timedelta(minutes=30),
+    },
+    params={
+        "apply": Param(
+            False,
+            type="boolean",
+            description="Delete what the plan marks (needs the "
+            "Variable kindops_aws_cleanup_apply=true too).",
+        ),
+        "config": Param("", type="string", description="Rules file path; empty = packaged rules."),
+    },
+)
+def aws_cleanup() -> None:
+    inventory = job_task("inventory", ["aws", "inventory", "--json"], secret_env=AWS_SECRET)
+    plan = job_task(
+        "plan",
+        ["aws", "cleanup", "--inventory", "inventory.json", "--json"],
+        secret_env=AWS_SECRET,
+        resources=Resources(memory="256Mi"),
+    )
+
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def apply_allowed(params: dict[str, object] | None = None) -> bool:
+        """Apply only when the run's params AND the Variable both say so."""
+        by_params = bool((params or {}).get("apply"))
+        by_variable = Variable.get("kindops_aws_cleanup_apply", default="false").lower() == "true"
+        return by_params and by_variable
+
+    apply = job_task(
+        "apply",
+        ["aws", "cleanup", "--plan", "plan.json", "--apply", "--json"],
+        secret_env=AWS_SECRET,
+    )
+    report = job_task("report", ["aws", "report", "--json"], trigger_rule="none_failed")
+    budget = job_task(
+        "budget", ["aws", "budget", "--json"], secret_env=AWS_SECRET, trigger_rule="none_failed"
+    )
+
+    inventory >> plan >> apply_allowed() >> apply >> report >> budget
+
+
+aws_cleanup()

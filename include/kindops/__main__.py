@@ -1,0 +1,3 @@
+from kindops.cli import main
+
+main()

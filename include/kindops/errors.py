@@ -1,0 +1,47 @@
+"""Domain errors and the exit codes every `kindops` command shares.
+
+Exit codes:
+    0  ok: the job ran and its verdict is good
+    1  the job ran and its verdict is bad (regression, anomaly, budget breach, ...)
+    2  bad input or configuration
+    3  a dependency (API, server, store) is unreachable
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    BAD_VERDICT = 1
+    BAD_INPUT = 2
+    UNREACHABLE = 3
+
+
+class KindopsError(Exception):
+    """A failure a person can act on; the CLI prints it as one line and exits non-zero."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(KindopsError):
+    """Bad input or configuration (exit 2)."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class DependencyError(KindopsError):
+    """A dependency could not be reached (exit 3)."""
+
+    exit_code = ExitCode.UNREACHABLE
+
+
+class VerdictError(KindopsError):
+    """The job ran but its verdict is bad (exit 1). Prefer returning a Result with a bad verdict."""
+
+    exit_code = ExitCode.BAD_VERDICT

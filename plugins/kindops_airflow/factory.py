@@ -1,0 +1,186 @@
+"""The one way a DAG declares an SRE task: a jobs-image command, its env and its resources.
+
+``job_task("plan", ["aws", "cleanup", "--json"], env={...})`` returns, depending on
+``KINDOPS_RUNNER``:
+
+* ``kubernetes`` (default): a KubernetesPodOperator running ``kindops <args>`` in the pinned jobs
+  image — requests/limits, restricted securityContext (non-root, read-only root fs, no
+  capabilities, RuntimeDefault seccomp), labels, a least-privilege service account, logs
+  streamed, the result document as XCom (via ``/airflow/xcom/return.json``), failed pods kept
+  for evidence;
+* ``local``: a :class:`~kindops_airflow.local.LocalJobOperator` running the same command and env
+  as a subprocess on this machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from kubernetes.client import models as k8s
+
+from kindops_airflow.config import RunnerConfig
+from kindops_airflow.local import LocalJobOperator
+
+#: Every task gets a run id that is stable for the run's logical date (idempotent reruns).
+RUN_ID_TEMPLATE = "{{ dag.dag_id }}/{{ (logical_date or dag_run.run_after) | ts_nodash }}"
+XCOM_PATH = "/airflow/xcom/return.json"
+POD_USER = 10001
+MARKER_LABEL = "kindops.io/task-factory"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Requests and limits of a task pod (Kubernetes quantities)."""
+
+    cpu: str = "100m"
+    memory: str = "128Mi"
+    cpu_limit: str = "500m"
+    memory_limit: str = "512Mi"
+
+    def requirements(self) -> k8s.V1ResourceRequirements:
+        return k8s.V1ResourceRequirements(
+            requests={"cpu": self.cpu, "memory": self.memory},
+            limits={"cpu": self.cpu_limit, "memory": self.memory_limit},
+        )
+
+
+SIDECAR_RESOURCES = Resources(cpu="10m", memory="16Mi", cpu_limit="50m", memory_limit="32Mi")
+
+
+def _container_security() -> k8s.V1SecurityContext:
+    return k8s.V1SecurityContext(
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        run_as_non_root=True,
+        run_as_user=POD_USER,
+        capabilities=k8s.V1Capabilities(drop=["ALL"]),
+        seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+    )
+
+
+def _pod_security() -> k8s.V1PodSecurityContext:
+    return k8s.V1PodSecurityContext(
+        run_as_non_root=True,
+        run_as_user=POD_USER,
+        run_as_group=POD_USER,
+        fs_group=POD_USER,
+        seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+    )
+
+
+def _label_value(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in text)[:63]
+    return cleaned.strip("-_.") or "task"
+
+
+def _pod_operator_class() -> type[Any]:
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    class KindopsPodOperator(KubernetesPodOperator):  # type: ignore[misc]
+        """KubernetesPodOperator whose XCom sidecar gets requests and limits too."""
+
+        def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> k8s.V1Pod:
+            pod: k8s.V1Pod = super().build_pod_request_obj(context, dry_run=dry_run)
+            for container in pod.spec.containers[1:]:
+                if container.resources is None or not container.resources.limits:
+                    container.resources = SIDECAR_RESOURCES.requirements()
+            return pod
+
+    return KindopsPodOperator
+
+
+def job_task(
+    task_id: str,
+    arguments: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    resources: Resources | None = None,
+    secret_env: Sequence[str] = (),
+    timeout: timedelta | None = None,
+    skip_on_exit_code: Container[int] | None = None,
+    service_account: str | None = None,
+    config: RunnerConfig | None = None,
+    **operator_kwargs: Any,
+) -> Any:
+    """Declare ``kindops <arguments>`` as a task for the configured runner.
+
+    ``env`` values and ``arguments`` are Jinja-templated. ``secret_env`` names Kubernetes Secrets
+    exposed as env in the pod (the local runner inherits this machine's environment instead).
+    """
+    cfg = config or RunnerConfig.from_env()
+    args = [str(a) for a in arguments]
+    if not args:
+        raise ValueError(f"task {task_id!r}: arguments must name a kindops command")
+    task_env = {"KINDOPS_RUN_ID": RUN_ID_TEMPLATE, **dict(env or {})}
+    if timeout is not None:
+        operator_kwargs["execution_timeout"] = timeout
+
+    if cfg.runner == "local":
+        return LocalJobOperator(
+            task_id=task_id,
+            arguments=args,
+            env=task_env,
+            skip_on_exit_code=skip_on_exit_code,
+            **operator_kwargs,
+        )
+
+    res = resources or Resources()
+    job = _label_value("-".join(a for a in args[:2] if not a.startswith("-")))
+    pod_env = {
+        **task_env,
+        "KINDOPS_ARTIFACTS": "/artifacts",
+        "KINDOPS_XCOM_PATH": XCOM_PATH,
+        "HOME": "/tmp",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+    }
+    operator = _pod_operator_class()
+    return operator(
+        task_id=task_id,
+        name=_label_value(f"kindops-{task_id}"),
+        namespace=cfg.namespace,
+        image=cfg.image,
+        image_pull_policy="IfNotPresent",
+        cmds=["kindops"],
+        arguments=args,
+        env_vars=pod_env,
+        env_from=[
+            k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name=s)) for s in secret_env
+        ],
+        labels={
+            "app.kubernetes.io/name": "kindops-jobs",
+            "app.kubernetes.io/part-of": "kindops-lab",
+            "app.kubernetes.io/managed-by": "airflow",
+            "kindops.io/job": job,
+            MARKER_LABEL: "job_task",
+        },
+        container_resources=res.requirements(),
+        security_context=_pod_security(),
+        container_security_context=_container_security(),
+        xcom_sidecar_container_security_context=_container_security(),
+        service_account_name=service_account or cfg.service_account,
+        automount_service_account_token=True,
+        volumes=[
+            k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit="256Mi")),
+            k8s.V1Volume(
+                name="artifacts",
+                persistent_volume_claim=(
+                    k8s.V1PersistentVolumeClaimVolumeSource(claim_name=cfg.artifacts_pvc)
+                ),
+            ),
+        ],
+        volume_mounts=[
+            k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),
+            k8s.V1VolumeMount(name="artifacts", mount_path="/artifacts"),
+        ],
+        kubernetes_conn_id=cfg.kubernetes_conn_id,
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_succeeded_pod",
+        log_events_on_failure=True,
+        skip_on_exit_code=skip_on_exit_code,
+        startup_timeout_seconds=300,
+        **operator_kwargs,
+    )

@@ -1,0 +1,85 @@
+"""The local runner: the jobs-image command as a subprocess on this machine.
+
+Same command, same environment contract as the pod: ``kindops <args>`` with ``KINDOPS_*`` env,
+the result document read back from ``KINDOPS_XCOM_PATH`` and returned as the task's XCom.
+Exit codes map to Airflow outcomes: 0 success; ``skip_on_exit_code`` skipped; 1 (bad verdict)
+and 2 (bad input) fail without retry; 3 (dependency unreachable) and others fail and may retry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Container, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+NO_RETRY_EXIT_CODES = (1, 2)
+
+
+class LocalJobOperator(BaseOperator):
+    """Run ``kindops <arguments>`` as a subprocess and return its result document."""
+
+    template_fields: Sequence[str] = ("arguments", "env")
+    ui_color = "#d6eaf8"
+
+    def __init__(
+        self,
+        *,
+        arguments: list[str],
+        env: Mapping[str, str] | None = None,
+        skip_on_exit_code: Container[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.arguments = list(arguments)
+        self.env = dict(env or {})
+        self.skip_on_exit_code = skip_on_exit_code or ()
+        self._proc: subprocess.Popen[str] | None = None
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "kindops", *[str(a) for a in self.arguments]]
+
+    def execute(self, context: Any) -> Any:
+        with tempfile.TemporaryDirectory(prefix="kindops-task-") as tmp:
+            xcom = Path(tmp) / "return.json"
+            env = {
+                **os.environ,
+                **{k: str(v) for k, v in self.env.items()},
+                "KINDOPS_XCOM_PATH": str(xcom),
+            }
+            self.log.info("running: kindops %s", " ".join(self.command()[3:]))
+            self._proc = subprocess.Popen(
+                self.command(),
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            assert self._proc.stdout is not None
+            last = ""
+            for line in self._proc.stdout:
+                line = line.rstrip("\n")
+                if line.strip():
+                    last = line
+                self.log.info("%s", line)
+            code = self._proc.wait()
+            if code in self.skip_on_exit_code:
+                raise AirflowSkipException(f"kindops exited {code}: {last}")
+            if code in NO_RETRY_EXIT_CODES:
+                raise AirflowFailException(f"kindops exited {code}: {last}")
+            if code != 0:
+                raise AirflowException(f"kindops exited {code}: {last}")
+            return json.loads(xcom.read_text()) if xcom.exists() else None
+
+    def on_kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGTERM)

@@ -1,0 +1,23 @@
+"""Cross-cutting test setup: an isolated Airflow home, set before anything imports Airflow."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_HOME = tempfile.mkdtemp(prefix="kindops-airflow-home-")
+
+AIRFLOW_ENV = {
+    "AIRFLOW_HOME": _HOME,
+    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME}/airflow.db",
+    "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+}
+for _key, _value in AIRFLOW_ENV.items():
+    os.environ.setdefault(_key, _value)
+os.environ.setdefault("KINDOPS_RUNNER", "local")

@@ -1,0 +1,59 @@
+"""Every cluster-runner task renders offline to a pod that is schema-valid and policy-clean."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes.client import ApiClient
+
+from tests.support.k8s import pod_policy_violations, validate
+
+
+def rendered_pods(bag: Any) -> list[tuple[str, dict[str, Any]]]:
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    pods = []
+    for dag_id, dag in sorted(bag.dags.items()):
+        for task in dag.tasks:
+            if isinstance(task, KubernetesPodOperator):
+                pod = task.build_pod_request_obj(context=None, dry_run=True)
+                pods.append(
+                    (f"{dag_id}.{task.task_id}", ApiClient().sanitize_for_serialization(pod))
+                )
+    return pods
+
+
+def test_there_are_pod_tasks(dagbag_k8s: Any) -> None:
+    assert len(rendered_pods(dagbag_k8s)) >= 1
+
+
+def test_pods_are_schema_valid_and_follow_policy(dagbag_k8s: Any) -> None:
+    for name, pod in rendered_pods(dagbag_k8s):
+        pod["metadata"]["name"] = pod["metadata"].get("name") or "x"
+        validate(pod)
+        assert pod_policy_violations(pod) == [], name
+        spec = pod["spec"]
+        assert spec["serviceAccountName"], name
+        assert spec["containers"][0]["command"] == ["kindops"], name
+        env = {e["name"] for e in spec["containers"][0]["env"]}
+        assert {"KINDOPS_RUN_ID", "KINDOPS_XCOM_PATH", "KINDOPS_ARTIFACTS"} <= env, name
+
+
+def test_policy_catches_bad_pods() -> None:
+    bad = {
+        "spec": {"containers": [{"name": "c", "image": "busybox:latest", "securityContext": {}}]}
+    }
+    problems = pod_policy_violations(bad)
+    assert any("not pinned" in p for p in problems)
+    assert any("no limits.memory" in p for p in problems)
+    assert any("writable" in p for p in problems)
+    with pytest.raises(Exception, match=r"[Aa]dditional|unexpected|not allowed"):
+        validate(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "x"},
+                "spec": {"containers": [{"name": "c", "image": "a:1", "bogus": 1}]},
+            }
+        )

@@ -1,0 +1,85 @@
+"""Strict offline validation of Kubernetes manifests and the lab's pod policy."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@cache
+def tool_versions() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (ROOT / "tools.versions").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pins[key.strip()] = value.strip()
+    return pins
+
+
+def kube_minor() -> str:
+    major, minor, *_ = tool_versions()["KUBERNETES_VERSION"].split(".")
+    return f"{major}.{minor}"
+
+
+def crd_schema_root() -> Path:
+    """Offline CRD schemas: ``KINDOPS_CRD_SCHEMAS`` or ``../shared/schemas`` beside the repo."""
+    configured = os.environ.get("KINDOPS_CRD_SCHEMAS")
+    root = Path(configured) if configured else ROOT.parent / "shared" / "schemas"
+    if not (root / "crds").is_dir():
+        raise FileNotFoundError(f"CRD schemas not found at {root}/crds (set KINDOPS_CRD_SCHEMAS)")
+    return root / "crds"
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Validate one object strictly: core kinds by kubernetes-validate, CRDs by their schema."""
+    api_version = str(doc.get("apiVersion", ""))
+    group, _, version = api_version.rpartition("/")
+    if group and "." in group and not group.endswith(".k8s.io"):
+        path = crd_schema_root() / group / f"{str(doc['kind']).lower()}_{version}.json"
+        if not path.exists():
+            raise FileNotFoundError(f"no offline schema for {api_version} {doc['kind']}: {path}")
+        schema = json.loads(path.read_text())
+        jsonschema.validate(doc, schema)
+        return
+    kubernetes_validate.validate(doc, kube_minor(), strict=True)
+
+
+def pod_policy_violations(pod: dict[str, Any]) -> list[str]:
+    """The lab's pod policy: pinned images, resources, non-root, read-only root fs, no privilege."""
+    spec = pod.get("spec", pod)
+    problems: list[str] = []
+    pod_sc = spec.get("securityContext") or {}
+    for c in [*spec.get("initContainers", []), *spec.get("containers", [])]:
+        name = c.get("name", "?")
+        image = str(c.get("image", ""))
+        tag = image.rsplit("/", 1)[-1].partition(":")[2]
+        if "@sha256:" not in image and (not tag or tag == "latest"):
+            problems.append(f"{name}: image {image!r} is not pinned")
+        res = c.get("resources") or {}
+        for kind in ("requests", "limits"):
+            for r in ("cpu", "memory"):
+                if r not in (res.get(kind) or {}):
+                    problems.append(f"{name}: no {kind}.{r}")
+        sc = c.get("securityContext") or {}
+        if not (sc.get("runAsNonRoot") or pod_sc.get("runAsNonRoot")):
+            problems.append(f"{name}: runAsNonRoot not set")
+        if sc.get("runAsUser", pod_sc.get("runAsUser")) == 0:
+            problems.append(f"{name}: runs as uid 0")
+        if not sc.get("readOnlyRootFilesystem"):
+            problems.append(f"{name}: root filesystem is writable")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{name}: allowPrivilegeEscalation not false")
+        if "ALL" not in ((sc.get("capabilities") or {}).get("drop") or []):
+            problems.append(f"{name}: capabilities not dropped")
+        if sc.get("privileged"):
+            problems.append(f"{name}: privileged")
+    return problems

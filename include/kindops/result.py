@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -94,6 +95,24 @@ def document(result: Result, ctx: Context) -> dict[str, Any]:
     }
 
 
+def _push_task_outcome(exit_code: int) -> None:
+    """Inside a DAG task with a Pushgateway configured, record the task's outcome.
+
+    Feeds ``KindopsWorkflowFailed``; a Pushgateway that is down never fails the job itself.
+    """
+    url = os.environ.get("KINDOPS_PUSHGATEWAY_URL", "")
+    run_id = os.environ.get("KINDOPS_RUN_ID", "")
+    task_id = os.environ.get("KINDOPS_TASK_ID", "")
+    if not (url and task_id and "/" in run_id):
+        return
+    from kindops.pushgateway import push_task_outcome
+
+    try:
+        push_task_outcome(url, run_id.split("/", 1)[0], task_id, failed=exit_code != 0)
+    except KindopsError as exc:
+        log.warning("task outcome not pushed", extra={"reason": exc.message})
+
+
 def execute(job: str, fn: Callable[[Context], Result], as_json: bool) -> None:
     """Run a job function as a CLI command: logs, errors to one line, result out, exit code."""
     console = Console(stderr=False, soft_wrap=True)
@@ -113,8 +132,10 @@ def execute(job: str, fn: Callable[[Context], Result], as_json: bool) -> None:
             xcom.write_text(json.dumps(doc, default=str))
     except KindopsError as exc:
         err.print(f"error: {exc.message}", markup=False, highlight=False)
+        _push_task_outcome(int(exc.exit_code))
         raise typer.Exit(int(exc.exit_code)) from None
     log.info("job finished", extra={"job": job, "verdict": result.verdict})
+    _push_task_outcome(int(result.exit_code))
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
     else:

@@ -114,7 +114,12 @@ def job_task(
     args = [str(a) for a in arguments]
     if not args:
         raise ValueError(f"task {task_id!r}: arguments must name a kindops command")
-    task_env = {"KINDOPS_RUN_ID": RUN_ID_TEMPLATE, **dict(env or {})}
+    task_env = {
+        "KINDOPS_RUN_ID": RUN_ID_TEMPLATE,
+        "KINDOPS_TASK_ID": task_id,
+        "KINDOPS_LOG_LEVEL": "INFO",
+        **dict(env or {}),
+    }
     if timeout is not None:
         operator_kwargs["execution_timeout"] = timeout
 
@@ -161,7 +166,8 @@ def job_task(
         container_security_context=_container_security(),
         xcom_sidecar_container_security_context=_container_security(),
         service_account_name=service_account or cfg.service_account,
-        automount_service_account_token=True,
+        # Only tasks given a dedicated service account (backups, game days) talk to the API.
+        automount_service_account_token=service_account is not None,
         volumes=[
             k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit="256Mi")),
             k8s.V1Volume(

@@ -49,19 +49,28 @@ test-app-python: ## app-python unit + integration tests
 	@cd $(APP_PY) && $(UV) run --frozen pytest
 
 test-app-java: ## app-java: mvn verify
-	@cd $(APP_JAVA) && mvn -B -q verify
+	@cd $(APP_JAVA) && mvn -B -ntp verify
 
 k6-smoke: ## k6 smoke scenarios against the locally started apps
 	@$(APP_PY)/scripts/k6-smoke.sh
 	@$(APP_JAVA)/scripts/k6-smoke.sh
+
+# --- generated files ------------------------------------------------------------------------
+.PHONY: collector dashboards
+collector: ## Build otelcol-kindops (the collector the config is validated with)
+	@.ci/install-tools collector
+
+dashboards: ## Regenerate the Grafana dashboards JSON (committed; tests check it is current)
+	@$(RUN) kindops dashboards generate
 
 # --- running the lab on one machine ---------------------------------------------------------
 .PHONY: airflow bench clean
 airflow: setup ## Airflow standalone on http://127.0.0.1:8080 (SQLite, local runner); Ctrl-C stops it
 	@infra/local/airflow.sh
 
-bench: setup ## Benchmarks: figures and ratios, side by side
-	@$(RUN) python tests/bench/bench_aws_cleanup.py
+bench: setup ## Benchmarks: figures and ratios, side by side (no pass/fail)
+	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(RUN) python "$$b"; done
+	@$(APP_JAVA)/scripts/bench.sh
 
 clean: ## Remove local state (environments, tools, artifacts)
 	rm -rf .venv $(APP_PY)/.venv .tools artifacts .airflow $(APP_JAVA)/target

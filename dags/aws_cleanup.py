@@ -2,12 +2,12 @@
 ### AWS cleanup (nightly)
 
 Finds the lab's AWS resources (ECR, SQS, DynamoDB, Lambda, S3, CloudWatch Logs), plans what has
-expired under the rules in `include/kindops/aws/cleanup-rules.yaml`, deletes only when allowed,
+expired under the rules in `include/kindops/aws/aws-rules.yaml`, deletes only when allowed,
 reports, and checks spend against the lab's AWS Budgets.
 
 **Tasks:** `inventory` → `plan` → `apply_allowed` (gate) → `apply` → `report` → `budget`.
 
-**Inputs:** params `apply` (default `false`) and `config` (rules file, empty = packaged rules).
+**Inputs:** params `apply` (default `false`) and `rules` (rules file, empty = packaged rules).
 Deleting also needs the Airflow Variable `kindops_aws_cleanup_apply` set to `true`, the account
 id in the rules' allow-list and the region in the rules' region list — otherwise the run only
 plans (dry run).
@@ -30,11 +30,12 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, Variable, dag, task
+
 from kindops_airflow import Resources, job_task
 
-RUN = "{{ (logical_date or dag_run.run_after) | ts_nodash }}"
-CONFIG_ARGS = "{{ ('--config ' ~ params.config) if params.config else '' }}"
 AWS_SECRET = ("kindops-aws",)
+#: The rules file chosen by the run's params (empty: the packaged rules).
+RULES_ENV = {"KINDOPS_AWS_RULES": "{{ params.rules }}"}
 
 
 @dag(
@@ -58,14 +59,17 @@ AWS_SECRET = ("kindops-aws",)
             description="Delete what the plan marks (needs the "
             "Variable kindops_aws_cleanup_apply=true too).",
         ),
-        "config": Param("", type="string", description="Rules file path; empty = packaged rules."),
+        "rules": Param("", type="string", description="Rules file path; empty = packaged rules."),
     },
 )
 def aws_cleanup() -> None:
-    inventory = job_task("inventory", ["aws", "inventory", "--json"], secret_env=AWS_SECRET)
+    inventory = job_task(
+        "inventory", ["aws", "inventory", "--json"], env=RULES_ENV, secret_env=AWS_SECRET
+    )
     plan = job_task(
         "plan",
-        ["aws", "cleanup", "--inventory", "inventory.json", "--json"],
+        ["aws", "cleanup", "--inventory", "run", "--json"],
+        env=RULES_ENV,
         secret_env=AWS_SECRET,
         resources=Resources(memory="256Mi"),
     )
@@ -79,12 +83,20 @@ def aws_cleanup() -> None:
 
     apply = job_task(
         "apply",
-        ["aws", "cleanup", "--plan", "plan.json", "--apply", "--json"],
+        ["aws", "cleanup", "--apply", "--plan", "run", "--json"],
+        env=RULES_ENV,
         secret_env=AWS_SECRET,
     )
-    report = job_task("report", ["aws", "report", "--json"], trigger_rule="none_failed")
+    # The report reads apply.json only when apply ran, so a skipped apply is fine.
+    report = job_task(
+        "report", ["aws", "report", "--json"], env=RULES_ENV, trigger_rule="none_failed"
+    )
     budget = job_task(
-        "budget", ["aws", "budget", "--json"], secret_env=AWS_SECRET, trigger_rule="none_failed"
+        "budget",
+        ["aws", "budget", "--json"],
+        env=RULES_ENV,
+        secret_env=AWS_SECRET,
+        trigger_rule="all_done",  # spend is checked even when the report needs attention
     )
 
     inventory >> plan >> apply_allowed() >> apply >> report >> budget

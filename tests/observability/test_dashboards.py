@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from typer.testing import CliRunner
+
 from kindops.cli import app
 from kindops.dashboards.catalog import CATALOG
 from kindops.dashboards.generate import DATASOURCE_UIDS, panels
-from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = ROOT / "observability" / "grafana"

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from kindops.cli import app
 from kindops.slo.generate import HEADER
 from kindops.slo.spec import RUNBOOK_BASE_URL
-from typer.testing import CliRunner
-
 from tests.conftest import ROOT
 
 RULES = ROOT / "observability" / "prometheus" / "rules"

@@ -29,7 +29,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(
         raise OSError("disk vanished mid-write")
 
     monkeypatch.setattr(os, "fsync", crash)
-    with pytest.raises(DependencyError, match="cannot write a/b.txt"):
+    with pytest.raises(DependencyError, match=r"cannot write a/b\.txt"):
         store.write_text("a/b.txt", "new")
     monkeypatch.undo()
     assert store.read_text("a/b.txt") == "old"

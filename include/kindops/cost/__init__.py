@@ -1,0 +1,1 @@
+"""Nightly cost review over OpenCost's allocation API (see ``README.md`` beside this file)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 
-from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway
+from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, pushadd_to_gateway
 
 from kindops.errors import DependencyError
 
@@ -29,9 +29,23 @@ LAST_RUN = "kindops_job_last_run_timestamp_seconds"
 TASKS_JOB = "kindops-tasks"
 
 
-def _push(url: str, job: str, registry: CollectorRegistry, grouping: dict[str, str]) -> None:
+def push(
+    url: str,
+    job: str,
+    registry: CollectorRegistry,
+    grouping: dict[str, str] | None = None,
+    *,
+    replace: bool = False,
+    timeout: float = 10,
+) -> None:
+    """Push ``registry`` to the group ``job`` (+ ``grouping``) of the Pushgateway at ``url``.
+
+    ``replace`` PUTs (the group's other metrics are dropped); the default POSTs (push-add).
+    A Pushgateway that does not take the metrics raises DependencyError (exit 3).
+    """
+    send = push_to_gateway if replace else pushadd_to_gateway
     try:
-        pushadd_to_gateway(url, job=job, registry=registry, grouping_key=grouping, timeout=10)
+        send(url, job=job, registry=registry, grouping_key=grouping or {}, timeout=timeout)
     except OSError as exc:
         raise DependencyError(f"Pushgateway {url} did not take the metrics: {exc}") from None
 
@@ -42,7 +56,7 @@ def push_job_success(url: str, job: str, at: float | None = None) -> None:
     Gauge(LAST_SUCCESS, "Unix time of the job's last successful run.", registry=registry).set(
         time.time() if at is None else at
     )
-    _push(url, job, registry, {})
+    push(url, job, registry)
     log.info("job success pushed", extra={"pushgateway": url, "job": job})
 
 
@@ -59,7 +73,7 @@ def push_task_outcome(
     Gauge(LAST_RUN, "Unix time the task's last run ended.", registry=registry).set(
         time.time() if at is None else at
     )
-    _push(url, TASKS_JOB, registry, {"dag_id": dag_id, "task_id": task_id})
+    push(url, TASKS_JOB, registry, {"dag_id": dag_id, "task_id": task_id})
     log.info(
         "task outcome pushed",
         extra={"pushgateway": url, "dag_id": dag_id, "task_id": task_id, "failed": failed},

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway
+from prometheus_client import CollectorRegistry, Gauge
+
+from kindops.errors import DependencyError
+from kindops.pushgateway import push
 
 log = logging.getLogger(__name__)
 JOB = "config-backup"
@@ -24,10 +27,10 @@ RUN_METRICS = (LAST_SUCCESS, SIZE, OBJECTS, JOB_LAST_SUCCESS)
 
 def _push(url: str, registry: CollectorRegistry) -> str | None:
     try:
-        pushadd_to_gateway(url, job=JOB, registry=registry, timeout=10)
-    except OSError as exc:
-        log.warning("metrics push failed", extra={"pushgateway": url, "error": str(exc)})
-        return f"pushgateway {url}: {exc}"
+        push(url, JOB, registry)
+    except DependencyError as exc:
+        log.warning("metrics push failed", extra={"pushgateway": url, "error": exc.message})
+        return exc.message
     return None
 
 

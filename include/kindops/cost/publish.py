@@ -20,13 +20,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+from prometheus_client import CollectorRegistry, Gauge
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from kindops.cost.analysis import GroupReview, Review, signed, usd
 from kindops.cost.opencost import day_start
 from kindops.errors import DependencyError
+from kindops.pushgateway import push
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,7 @@ def registry_for(review: Review, now: float | None = None) -> CollectorRegistry:
 def push_metrics(url: str, review: Review, timeout: float) -> list[str]:
     """Replace the ``job=cost-review`` group on the Pushgateway; returns the metric names."""
     registry = registry_for(review)
-    try:
-        push_to_gateway(url, job=JOB, registry=registry, timeout=timeout)
-    except OSError as exc:
-        raise DependencyError(f"Pushgateway {url} did not take the metrics: {exc}") from None
+    push(url, JOB, registry, replace=True, timeout=timeout)
     log.info("metrics pushed", extra={"pushgateway": url, "job": JOB})
     return sorted(METRICS)
 

@@ -7,10 +7,6 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import date2num
-from matplotlib.figure import Figure
-
 from kindops.slo.budget import LOW_REMAINING, SloBudget
 
 STATUS_ORDER = ("exhausted", "low", "no-data", "ok")
@@ -18,6 +14,8 @@ STATUS_ORDER = ("exhausted", "low", "no-data", "ok")
 
 def _x(moment: datetime) -> float:
     """A time as a matplotlib date number."""
+    from matplotlib.dates import date2num  # matplotlib loads only when a report is drawn
+
     return float(date2num(moment))  # type: ignore[no-untyped-call]
 
 
@@ -88,6 +86,9 @@ def markdown(budgets: list[SloBudget], prometheus_url: str, at: datetime) -> str
 
 def plots(budgets: list[SloBudget]) -> dict[str, bytes]:
     """One PNG per service: budget left (%) over the period, a line per SLO."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     by_service: dict[str, list[SloBudget]] = defaultdict(list)
     for budget in budgets:
         by_service[budget.service].append(budget)

@@ -124,3 +124,35 @@ class MotoServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Pushgateway:
+    """A real Prometheus Pushgateway (Debian's binary) on loopback, with its own state file."""
+
+    BINARY = shutil.which("prometheus-pushgateway") or "/usr/bin/prometheus-pushgateway"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Pushgateway:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        args = [
+            self.BINARY,
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            f"--persistence.file={self.workdir / 'pushgateway.data'}",
+        ]
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        wait_http(f"{self.url}/-/ready", 30, self.proc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+
+    def metrics(self) -> str:
+        return requests.get(f"{self.url}/metrics", timeout=10).text

@@ -10,6 +10,7 @@ key, ``run`` for this run's own artifact, or a bare file name in this run's fold
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
@@ -309,6 +310,9 @@ def budget(ctx: Context, rules_path: str | None, threshold: float | None) -> Res
             ctx.key(BUDGET, "budget.md"), budget_markdown(account, statuses)
         ),
     }
+    pushed = push_budget_metrics(statuses)
+    if pushed:
+        artifacts["pushgateway"] = pushed
     breached = [s for s in statuses if s.breached]
     if breached:
         summary = "; ".join(f"{s.name}: {', '.join(s.reasons)}" for s in breached)
@@ -326,6 +330,40 @@ def budget(ctx: Context, rules_path: str | None, threshold: float | None) -> Res
         data={**doc, "breached": [s.name for s in breached]},
         artifacts=artifacts,
     )
+
+
+def push_budget_metrics(statuses: list[budgets.BudgetStatus]) -> str:
+    """Push spend ratios for the ``AwsBudgetThreshold`` alerts when a Pushgateway is set.
+
+    ``kindops_aws_budget_used_ratio{budget}`` (actual / limit) and
+    ``kindops_aws_budget_forecast_ratio{budget}``, group ``job=aws-budget``.
+    """
+    url = os.environ.get("KINDOPS_PUSHGATEWAY_URL", "")
+    if not url:
+        return ""
+    from prometheus_client import CollectorRegistry, Gauge
+
+    from kindops.pushgateway import push
+
+    registry = CollectorRegistry()
+    used = Gauge(
+        "kindops_aws_budget_used_ratio",
+        "Actual spend / budget limit.",
+        ["budget"],
+        registry=registry,
+    )
+    forecast = Gauge(
+        "kindops_aws_budget_forecast_ratio",
+        "Forecast spend / budget limit.",
+        ["budget"],
+        registry=registry,
+    )
+    for status in statuses:
+        used.labels(status.name).set(float(status.actual_percent) / 100)
+        if status.forecast_percent is not None:
+            forecast.labels(status.name).set(float(status.forecast_percent) / 100)
+    push(url, "aws-budget", registry, replace=True)
+    return url
 
 
 def ensure_budgets(ctx: Context, rules_path: str | None) -> Result:

@@ -130,3 +130,31 @@ def test_ensure_budgets_is_idempotent(lab: Any) -> None:
     ]
     check = lab.run("aws", "budget", "--rules", rules)
     assert check.exit_code == 0  # fresh budgets: no spend
+
+
+def test_budget_ratios_reach_a_real_pushgateway(
+    lab: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.servers import Pushgateway
+
+    _budget(lab, "kindops-lab-monthly-5usd", "5", "4.50", "9.00")
+    _budget(lab, "kindops-lab-monthly-10usd", "10", "4.50", "9.00")
+    with Pushgateway(tmp_path / "pgw") as gateway:
+        monkeypatch.setenv("KINDOPS_PUSHGATEWAY_URL", gateway.url)
+        result, _doc = lab.run_json("aws", "budget", "--rules", lab.rules())
+        assert result.exit_code == 1
+        text = gateway.metrics()
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {
+        (s.name, s.labels.get("budget")): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name.startswith("kindops_aws_budget") and s.labels.get("job") == "aws-budget"
+    }
+    assert samples == {
+        ("kindops_aws_budget_used_ratio", "kindops-lab-monthly-5usd"): 0.9,
+        ("kindops_aws_budget_used_ratio", "kindops-lab-monthly-10usd"): 0.45,
+        ("kindops_aws_budget_forecast_ratio", "kindops-lab-monthly-5usd"): 1.8,
+        ("kindops_aws_budget_forecast_ratio", "kindops-lab-monthly-10usd"): 0.9,
+    }

@@ -56,12 +56,15 @@ k6-smoke: ## k6 smoke scenarios against the locally started apps
 	@$(APP_JAVA)/scripts/k6-smoke.sh
 
 # --- generated files ------------------------------------------------------------------------
-.PHONY: collector dashboards
+.PHONY: collector dashboards k6-configmap
 collector: ## Build otelcol-kindops (the collector the config is validated with)
 	@.ci/install-tools collector
 
 dashboards: ## Regenerate the Grafana dashboards JSON (committed; tests check it is current)
 	@$(RUN) kindops dashboards generate
+
+k6-configmap: ## Regenerate the k6 scenarios ConfigMap from include/k6 (committed; a test checks it)
+	@$(RUN) kindops k6 configmap --output gitops/platform/kindops-jobs/k6-scenarios-configmap.yaml
 
 # --- running the lab on one machine ---------------------------------------------------------
 .PHONY: airflow bench clean

@@ -1,0 +1,128 @@
+"""Fixtures for the k6 jobs: a tiny real HTTP server, scenario folders, the real k6, a store,
+a real Pushgateway."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from k6_support import (
+    BROKEN,
+    K6,
+    NO_SUMMARY,
+    TINY_SMOKE,
+    Lab,
+    Pushgateway,
+    TinyServer,
+    slo_series,
+)
+
+from tests.support.prometheus import Prometheus, backfill
+from tests.support.servers import ROOT, free_port, process
+
+PUSHGATEWAY = shutil.which("prometheus-pushgateway") or "/usr/bin/prometheus-pushgateway"
+
+
+@pytest.fixture()
+def tiny_server() -> Iterator[TinyServer]:
+    state = TinyServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests += 1
+            if state.delay_s:
+                time.sleep(state.delay_s)
+            body = b'{"ok": true}'
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture()
+def scenarios(tmp_path: Path) -> Path:
+    """A scenarios tree like include/k6: the lab's lib/common.js and a tiny app."""
+    root = tmp_path / "scenarios"
+    (root / "lib").mkdir(parents=True)
+    shutil.copy(ROOT / "include/k6/lib/common.js", root / "lib/common.js")
+    (root / "tiny").mkdir()
+    (root / "tiny/smoke.js").write_text(TINY_SMOKE)
+    (root / "tiny/broken.js").write_text(BROKEN)
+    (root / "tiny/nosummary.js").write_text(NO_SUMMARY)
+    for app_name in ("app-python", "app-java"):  # the gate reads these apps' SLOs
+        (root / app_name).mkdir()
+        (root / app_name / "stress.js").write_text(TINY_SMOKE)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logging() -> Iterator[None]:
+    yield
+    # execute() points the root logger at the runner's (now closed) stderr: detach it.
+    logging.getLogger().handlers[:] = []
+
+
+@pytest.fixture()
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenarios: Path) -> Lab:
+    for name in (
+        "KINDOPS_PROMETHEUS_URL",
+        "KINDOPS_PUSHGATEWAY_URL",
+        "KINDOPS_K6_DURATION",
+        "KINDOPS_K6_VUS",
+        "KINDOPS_XCOM_PATH",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KINDOPS_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("KINDOPS_K6_BIN", K6)
+    monkeypatch.setenv("KINDOPS_K6_SCENARIOS", str(scenarios))
+    monkeypatch.setenv("KINDOPS_SLO_SPECS", str(ROOT / "observability/slos"))
+    monkeypatch.setenv("KINDOPS_K6_MIN_REQUESTS", "5")
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    return Lab(tmp_path, monkeypatch)
+
+
+@pytest.fixture()
+def pushgateway(tmp_path: Path) -> Iterator[Pushgateway]:
+    port = free_port()
+    args = [
+        PUSHGATEWAY,
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--persistence.file={tmp_path / 'pushgateway.data'}",
+    ]
+    with process(args, health=f"http://127.0.0.1:{port}/-/ready", log=tmp_path / "pgw.log"):
+        yield Pushgateway(f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
+    """A real Prometheus holding 3 h of the apps' request counters, ending now."""
+    storage = tmp_path_factory.mktemp("prom") / "tsdb"
+    backfill(storage, slo_series(), end=time.time(), step=60)
+    with Prometheus(storage, features=()) as prom:
+        yield prom

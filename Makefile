@@ -73,6 +73,7 @@ airflow: setup ## Airflow standalone on http://127.0.0.1:8080 (SQLite, local run
 
 bench: setup ## Benchmarks: figures and ratios, side by side (no pass/fail)
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(RUN) python "$$b"; done
+	@cd $(APP_PY) && $(UV) run --frozen python scripts/bench.py
 	@$(APP_JAVA)/scripts/bench.sh
 
 clean: ## Remove local state (environments, tools, artifacts)

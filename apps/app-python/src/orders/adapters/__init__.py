@@ -1,0 +1,1 @@
+"""Adapters to the outside: SQS, DynamoDB and the pricing service (app-java)."""

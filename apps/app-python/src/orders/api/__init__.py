@@ -1,0 +1,1 @@
+"""The orders HTTP API (FastAPI)."""

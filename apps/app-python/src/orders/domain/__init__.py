@@ -1,0 +1,1 @@
+"""Domain: orders, quotes and fault flags — plain typed models, no I/O."""

@@ -1,0 +1,1 @@
+"""Use cases: creating orders, processing them, and the shared fault flags."""

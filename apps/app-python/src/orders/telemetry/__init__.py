@@ -1,0 +1,1 @@
+"""OpenTelemetry for the orders API and worker: set-up, declarations, logs, propagation."""

@@ -1,0 +1,1 @@
+"""The orders worker: long-polls the orders queue and processes each order."""

@@ -42,6 +42,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag
+
 from kindops_airflow import Resources, job_task
 
 ENV = {

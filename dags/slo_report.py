@@ -31,6 +31,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag
+
 from kindops_airflow import Resources, job_task
 
 AT = "{{ (logical_date or dag_run.run_after) | ts }}"

@@ -23,7 +23,8 @@ class KindopsSettings(BaseSettings):
 
     artifacts: str = "artifacts"
     """Artifact store root: a local folder or any fsspec URL (``s3://bucket/prefix``)."""
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
+    """JSON logs on stderr at this level; task pods and the local runner use INFO."""
     run_id: str = ""
     """Identifies the run (Airflow passes ``<dag_id>/<logical date>``); empty means "now"."""
     xcom_path: str = ""

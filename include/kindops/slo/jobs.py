@@ -8,10 +8,10 @@ from datetime import datetime
 
 from pydantic_settings import SettingsConfigDict
 
+from kindops import pushgateway
 from kindops.errors import ConfigError, DependencyError
 from kindops.result import Context, Result, Verdict
 from kindops.settings import KindopsSettings, load
-from kindops import pushgateway
 from kindops.slo import report as slo_report
 from kindops.slo.budget import DEFAULT_SPECS, NoSloDataError, SloBudget, measure
 from kindops.slo.prometheus import PrometheusClient, parse_time

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from backup_fakeapi import RESOURCES
+
 from kindops.backup.config import (
     BackupConfig,
     default_config_path,

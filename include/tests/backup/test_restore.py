@@ -6,6 +6,7 @@ import json
 
 import pytest
 from backup_support import ARCHIVE, Lab
+
 from kindops.backup.restore import PHASES
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from backup_support import Lab
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from kindops.artifacts import ArtifactStore
 from kindops.backup import jobs
 from kindops.backup.archive import archive_name, sha256

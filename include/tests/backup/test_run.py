@@ -9,6 +9,7 @@ import socket
 import yaml
 from backup_fakeapi import bulk_configmaps, bulk_namespaces
 from backup_support import ARCHIVE, Lab, leaked_secrets
+
 from kindops.backup.archive import sha256
 
 LAB_CRD_KINDS = {

@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 from backup_support import ARCHIVE, Lab, build_tar, members
+
 from kindops.backup.archive import sha256
 
 DEPLOYMENT = "kubernetes/app/apps/Deployment/app-python.yaml"

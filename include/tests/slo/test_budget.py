@@ -8,11 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from kindops.errors import ConfigError, DependencyError
 from kindops.slo.budget import NoSloDataError, measure, remaining_budget
 from kindops.slo.prometheus import PrometheusClient
 from kindops.slo.spec import find_slo
-
 from tests.support.prometheus import Prometheus
 from tests.support.servers import free_port
 from tests.support.slo_history import (

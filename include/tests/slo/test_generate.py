@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from kindops.cli import app
 from kindops.slo.generate import HEADER, PAGE_WINDOWS, TICKET_WINDOWS, build_rules
 from kindops.slo.spec import RUNBOOK_BASE_URL, parse_spec
-from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[3]
 SPECS = ROOT / "observability" / "slos"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from kindops.errors import DependencyError
-from kindops.pushgateway import push_job_success, push_task_outcome
 from prometheus_client.parser import text_string_to_metric_families
 
+from kindops.errors import DependencyError
+from kindops.pushgateway import push_job_success, push_task_outcome
 from tests.support.servers import free_port, process
 
 pytestmark = pytest.mark.integration

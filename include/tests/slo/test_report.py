@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from kindops.cli import app
 from typer.testing import CliRunner
 
+from kindops.cli import app
 from tests.support.prometheus import Prometheus
 from tests.support.servers import free_port, process
 from tests.support.slo_history import BEFORE_DATA, END, EXPECTED_HEALTHY, HEALTHY_AT

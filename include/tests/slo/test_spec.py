@@ -9,6 +9,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+
 from kindops.errors import ConfigError
 from kindops.slo.spec import find_slo, load_specs, parse_spec, render_window
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from kindops_airflow import MARKER_LABEL, LocalJobOperator
 from kindops_airflow.conventions import APPROVED_TAGS, OWNERS
-
 from tests.conftest import ROOT
 
 HEADER_KEYWORDS = {

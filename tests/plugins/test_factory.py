@@ -1,0 +1,102 @@
+"""The task factory and the local runner, without a scheduler."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+from kindops_airflow import LocalJobOperator, Resources, RunnerConfig, job_task
+from kindops_airflow.factory import MARKER_LABEL
+
+
+def config(runner: str, image: str = "localhost:5001/kindops-jobs:0.1.0") -> RunnerConfig:
+    return RunnerConfig(runner, image, "kindops-jobs", "kindops-jobs", "kindops-artifacts", "k8s")
+
+
+class ScriptJob(LocalJobOperator):
+    """The local runner with the jobs CLI replaced by a small script (same env contract)."""
+
+    def __init__(self, *, script: str, **kwargs: Any) -> None:
+        super().__init__(arguments=["x"], **kwargs)
+        self.script = script
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", self.script]
+
+
+WRITE_XCOM = (
+    "import json, os; open(os.environ['KINDOPS_XCOM_PATH'], 'w').write("
+    "json.dumps({'verdict': 'ok', 'env': os.environ.get('MY_VAR')}))"
+)
+
+
+def test_local_runner_returns_the_result_document() -> None:
+    op = ScriptJob(script=WRITE_XCOM, task_id="t", env={"MY_VAR": "42"})
+    assert op.execute(context={}) == {"verdict": "ok", "env": "42"}
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [(1, AirflowFailException), (2, AirflowFailException), (3, AirflowException)],
+)
+def test_local_runner_maps_exit_codes(code: int, error: type[Exception]) -> None:
+    script = f"import sys; print('error: thing went wrong', file=sys.stderr); sys.exit({code})"
+    with pytest.raises(error, match=f"kindops exited {code}: error: thing went wrong") as info:
+        ScriptJob(script=script, task_id="t").execute(context={})
+    assert (type(info.value) is AirflowFailException) == (code in (1, 2))
+
+
+def test_local_runner_skips_on_configured_code() -> None:
+    with pytest.raises(AirflowSkipException):
+        ScriptJob(script="import sys; sys.exit(99)", task_id="t", skip_on_exit_code=[99]).execute(
+            {}
+        )
+
+
+def test_factory_picks_the_runner_and_keeps_the_command() -> None:
+    local = job_task("plan", ["aws", "cleanup", "--json"], env={"A": "1"}, config=config("local"))
+    assert isinstance(local, LocalJobOperator)
+    assert local.arguments == ["aws", "cleanup", "--json"]
+    assert local.env["A"] == "1" and "KINDOPS_RUN_ID" in local.env
+
+    pod = job_task(
+        "plan",
+        ["aws", "cleanup", "--json"],
+        env={"A": "1"},
+        resources=Resources(memory="256Mi"),
+        config=config("kubernetes"),
+    )
+    assert pod.arguments == ["aws", "cleanup", "--json"] and pod.cmds == ["kindops"]
+    assert pod.labels[MARKER_LABEL] == "job_task"
+    assert pod.labels["kindops.io/job"] == "aws-cleanup"
+    assert pod.on_finish_action.value == "delete_succeeded_pod"
+    assert pod.do_xcom_push is True
+    assert pod.env_vars["A"] == "1"
+
+
+def test_runner_config_refuses_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINDOPS_RUNNER", "docker")
+    with pytest.raises(ValueError, match="KINDOPS_RUNNER"):
+        RunnerConfig.from_env()
+    monkeypatch.setenv("KINDOPS_RUNNER", "kubernetes")
+    for image in ("localhost:5001/kindops-jobs:latest", "kindops-jobs", "localhost:5001/jobs"):
+        monkeypatch.setenv("KINDOPS_JOBS_IMAGE", image)
+        with pytest.raises(ValueError, match="pin a version"):
+            RunnerConfig.from_env()
+    monkeypatch.setenv("KINDOPS_JOBS_IMAGE", "r.local/jobs@sha256:" + "a" * 64)
+    assert RunnerConfig.from_env().image.endswith("a" * 64)
+
+
+def test_factory_refuses_an_empty_command() -> None:
+    with pytest.raises(ValueError, match="must name a kindops command"):
+        job_task("x", [], config=config("local"))
+
+
+def test_local_runner_runs_the_real_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINDOPS_ARTIFACTS", str(tmp_path))
+    with pytest.raises(AirflowFailException, match="kindops exited 2"):
+        LocalJobOperator(task_id="t", arguments=["no-such-command"]).execute({})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from kindops import __version__
-from kindops.commands import aws
+from kindops.commands import aws, backup, cost, dashboards, gameday, k6, slo
 
 app = typer.Typer(
     name="kindops",
@@ -18,6 +18,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(aws.app, name="aws")
+app.add_typer(slo.app, name="slo")
+app.add_typer(dashboards.app, name="dashboards")
+app.add_typer(backup.app, name="backup")
+app.add_typer(cost.app, name="cost")
+app.add_typer(k6.app, name="k6")
+app.add_typer(gameday.app, name="gameday")
 
 
 @app.command()

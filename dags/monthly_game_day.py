@@ -1,0 +1,160 @@
+"""
+### Monthly game day
+
+Breaks the lab on purpose, under load, and keeps the evidence: one or more scenarios of the chaos
+catalog (`include/chaos/*.yaml`) run one after the other. For each: the guard (a kind lab cluster
+from the allow-list, enough error budget left on the SLOs the fault spends), k6 load, the
+steady-state hypothesis before, the fault (a LitmusChaos ChaosEngine in the cluster; process
+kills, a CPU burner or the apps' fault flags with the local runner), the hypothesis sampled
+during the fault with safeguards that abort it, the hypothesis after (recovery), and a rollback
+(Argo Rollouts abort / process restart) when it does not recover.
+
+**Tasks:** `run` (`kindops gameday run`) → `publish` (`kindops gameday publish`, runs whatever
+happened). A hypothesis that fails, a safeguard abort or a failed action fails `run` (exit 1,
+no retry) **with the evidence still written**; `publish` indexes what every scenario left and
+fails too, so the DAG run is failed. A guard refusal fails `run` with exit 2 and injects nothing.
+
+**Inputs:** params `scenarios` (catalog names, or `all`), `runner` (`cluster` = LitmusChaos in
+the kind cluster, `local` = the local lab of `kindops gameday lab`), `min_budget` (refuse below
+this share of error budget left), and shorter or longer phases for a drill: `warmup`,
+`fault_duration`, `recovery_timeout` (durations such as `30s`; empty = the scenario's) and `vus`
+(0 = the scenario's).
+
+**Outputs:** in the artifact store under `gameday/<run>/<scenario>/`: `journal.json` (Chaos
+Toolkit-style journal), `evidence.json` (probes, k6 summary against the load thresholds and SLO
+burn for the same window, the timeline), `k6-summary.json`, `k6-output.txt`, `chaosengine.yaml`
+(cluster) and `postmortem.md` (SRE-book draft); `gameday/<run>/index.md`; Grafana annotations
+of each run window and fault window when `kindops_grafana_url` is set.
+
+**Needs:** the cluster runner task runs as service account `kindops-gameday`
+(`gitops/platform/kindops-jobs/gameday-rbac.yaml`: create/get/patch ChaosEngines, get
+ChaosResults and ChaosExperiments in `apps`, patch Argo Rollouts to abort, read
+`kube-public/cluster-info`), the Secret `kindops-gameday` (`KINDOPS_GAMEDAY_APP_PYTHON_ADMIN_TOKEN`,
+`KINDOPS_GAMEDAY_APP_JAVA_ADMIN_TOKEN`, `KINDOPS_GRAFANA_TOKEN`), the Litmus experiments
+installed in `apps`, and the k6 scenarios ConfigMap. Airflow Variables `kindops_prometheus_url`
+and `kindops_grafana_url` (empty: no annotations). The local runner needs the lab's environment
+(`source <lab>/lab.env`).
+
+Idempotency: artifacts are keyed by the logical date; a rerun replaces that date's journal and
+evidence. A rerun injects again (a new ChaosEngine name each time) — a game day is an action,
+not a state.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag
+from kubernetes.client import models as k8s
+
+from kindops_airflow import Resources, RunnerConfig, job_task
+
+SCENARIOS = "{{ params.scenarios | join(',') }}"
+ENV = {
+    "KINDOPS_PROMETHEUS_URL": "{{ var.value.get('kindops_prometheus_url', "
+    "'http://kube-prometheus-stack-prometheus.observability.svc:9090') }}",
+    "KINDOPS_GRAFANA_URL": "{{ var.value.get('kindops_grafana_url', "
+    "'http://kube-prometheus-stack-grafana.observability.svc:80') }}",
+}
+GAMEDAY_SECRET = ("kindops-gameday",)
+GAMEDAY_SA = "kindops-gameday"
+
+
+def scenarios_mount() -> dict[str, Any]:
+    """Task pods read the k6 scenarios from their ConfigMap (the local runner, from the repo)."""
+    if RunnerConfig.from_env().runner != "kubernetes":
+        return {}
+    volume = k8s.V1Volume(
+        name="k6-scenarios",
+        config_map=k8s.V1ConfigMapVolumeSource(name="kindops-k6-scenarios"),
+    )
+    mount = k8s.V1VolumeMount(name="k6-scenarios", mount_path="/etc/kindops/k6", read_only=True)
+    container = k8s.V1Container(name="base", volume_mounts=[mount])
+    return {
+        "full_pod_spec": k8s.V1Pod(spec=k8s.V1PodSpec(containers=[container], volumes=[volume]))
+    }
+
+
+@dag(
+    dag_id="monthly_game_day",
+    schedule="0 10 * * 4#1",  # the first Thursday of the month, 10:00 UTC
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["chaos", "gameday", "reliability"],
+    default_args={
+        "owner": "sre",
+        "retries": 1,
+        "retry_delay": timedelta(minutes=5),
+        "execution_timeout": timedelta(minutes=90),
+    },
+    params={
+        "scenarios": Param(
+            ["app-python-error-rate"],
+            type="array",
+            items={"type": "string"},
+            minItems=1,
+            description="Catalog scenarios to run in order (include/chaos), or ['all'].",
+        ),
+        "runner": Param(
+            "cluster",
+            type="string",
+            enum=["cluster", "local"],
+            description="cluster: LitmusChaos in the kind lab; local: the local lab.",
+        ),
+        "min_budget": Param(
+            0.25,
+            type="number",
+            minimum=0,
+            maximum=1,
+            description="Refuse when an SLO the fault spends has less budget left than this.",
+        ),
+        "warmup": Param("", type="string", description="Load warm-up (e.g. 30s); empty = own."),
+        "fault_duration": Param("", type="string", description="Fault duration; empty = own."),
+        "recovery_timeout": Param("", type="string", description="Recovery timeout; empty = own."),
+        "vus": Param(0, type="integer", minimum=0, description="k6 VUs; 0 = the scenario's."),
+    },
+)
+def monthly_game_day() -> None:
+    run = job_task(
+        "run",
+        [
+            "gameday",
+            "run",
+            "--scenario",
+            SCENARIOS,
+            "--runner",
+            "{{ params.runner }}",
+            "--min-budget",
+            "{{ params.min_budget }}",
+            "--warmup",
+            "{{ params.warmup }}",
+            "--fault-duration",
+            "{{ params.fault_duration }}",
+            "--recovery-timeout",
+            "{{ params.recovery_timeout }}",
+            "--vus",
+            "{{ params.vus }}",
+            "--json",
+        ],
+        env=ENV,
+        secret_env=GAMEDAY_SECRET,
+        service_account=GAMEDAY_SA,
+        resources=Resources(cpu="500m", memory="256Mi", cpu_limit="1", memory_limit="768Mi"),
+        timeout=timedelta(minutes=80),
+        retries=0,
+        **scenarios_mount(),
+    )
+    publish = job_task(
+        "publish",
+        ["gameday", "publish", "--scenario", SCENARIOS, "--json"],
+        env=ENV,
+        trigger_rule="all_done",
+    )
+    run >> publish
+
+
+monthly_game_day()

@@ -1,0 +1,321 @@
+"""Test helpers for the game-day jobs: real HTTP servers on loopback.
+
+* :class:`FakeKube` — a Kubernetes API server that plays the Litmus chaos operator for
+  ChaosEngines created through it: the ChaosResult ``<engine>-<experiment>`` appears a few reads
+  after the engine, runs (``Awaited``), and reaches ``Pass`` after ``reads_to_verdict`` more
+  reads — unless the engine is patched to ``engineState: stop`` first (verdict ``Stopped``). It
+  also serves ``kube-public/cluster-info`` (the guard's identity check), ChaosExperiments and
+  Argo Rollouts (``status.abort`` patches), and records every request.
+* :class:`Recorder` — a tiny HTTP server answering with a programmable status per path and
+  recording requests (the Grafana annotations API, a flippable health endpoint, an app that
+  must NOT be called).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LITMUS = "/apis/litmuschaos.io/v1alpha1/namespaces/"
+ROLLOUTS = "/apis/argoproj.io/v1alpha1/namespaces/"
+
+
+def cluster_info(server: str) -> dict[str, Any]:
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": "", "cluster": {"server": server, "certificate-authority-data": "LS0tLQ=="}}
+        ],
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cluster-info", "namespace": "kube-public"},
+        "data": {"kubeconfig": yaml.safe_dump(kubeconfig)},
+    }
+
+
+@dataclass
+class KubeState:
+    identity: str = "https://kindops-control-plane:6443"
+    cluster_info_status: int = 200
+    experiments: set[str] = field(
+        default_factory=lambda: {
+            "pod-delete",
+            "pod-cpu-hog",
+            "pod-network-latency",
+            "pod-http-status-code",
+            "pod-http-latency",
+        }
+    )
+    reads_to_appear: int = 1
+    reads_to_verdict: int = 3
+    final_verdict: str = "Pass"
+    engines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reads: dict[str, int] = field(default_factory=dict)
+    rollouts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def writes(self) -> list[tuple[str, str, Any]]:
+        return [r for r in self.requests if r[0] in ("POST", "PATCH", "PUT", "DELETE")]
+
+
+class _KubeHandler(BaseHTTPRequestHandler):
+    state: KubeState
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+    def _send(self, status: int, doc: dict[str, Any]) -> None:
+        body = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _status(self, code: int, reason: str, message: str) -> None:
+        self._send(
+            code,
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Failure",
+                "reason": reason,
+                "message": message,
+                "code": code,
+            },
+        )
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return json.loads(raw) if raw else None
+
+    def _record(self, body: Any = None) -> None:
+        with self.state.lock:
+            self.state.requests.append((self.command, self.path.split("?")[0], body))
+
+    def do_GET(self) -> None:
+        self._record()
+        path = self.path.split("?")[0]
+        s = self.state
+        if path == "/api/v1/namespaces/kube-public/configmaps/cluster-info":
+            if s.cluster_info_status != 200:
+                self._status(s.cluster_info_status, "Forbidden", "cluster-info is not readable")
+                return
+            self._send(200, cluster_info(s.identity))
+            return
+        if path.startswith(LITMUS):
+            ns, plural, name = path[len(LITMUS) :].split("/")
+            if plural == "chaosexperiments":
+                if name in s.experiments:
+                    self._send(
+                        200,
+                        {
+                            "apiVersion": "litmuschaos.io/v1alpha1",
+                            "kind": "ChaosExperiment",
+                            "metadata": {"name": name, "namespace": ns},
+                        },
+                    )
+                else:
+                    self._status(404, "NotFound", f"chaosexperiments {name} not found")
+                return
+            if plural == "chaosengines" and name in s.engines:
+                self._send(200, s.engines[name])
+                return
+            if plural == "chaosresults":
+                self._result(ns, name)
+                return
+        self._status(404, "NotFound", f"{path} not found")
+
+    def _result(self, ns: str, name: str) -> None:
+        s = self.state
+        with s.lock:
+            engine = next((e for n, e in s.engines.items() if name.startswith(n + "-")), None)
+            if engine is None:
+                self._status(404, "NotFound", f"chaosresults {name} not found")
+                return
+            s.reads[name] = s.reads.get(name, 0) + 1
+            reads = s.reads[name]
+            stopped = engine["spec"].get("engineState") == "stop"
+        if reads <= s.reads_to_appear and not stopped:
+            self._status(404, "NotFound", f"chaosresults {name} not found")
+            return
+        if stopped:
+            verdict, phase, pct = "Stopped", "Completed", "0"
+        elif reads > s.reads_to_appear + s.reads_to_verdict:
+            verdict, phase = s.final_verdict, "Completed"
+            pct = "100" if s.final_verdict == "Pass" else "50"
+        else:
+            verdict, phase, pct = "Awaited", "Running", "Awaited"
+        exp = name[len(engine["metadata"]["name"]) + 1 :]
+        self._send(
+            200,
+            {
+                "apiVersion": "litmuschaos.io/v1alpha1",
+                "kind": "ChaosResult",
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {"engine": engine["metadata"]["name"], "experiment": exp},
+                "status": {
+                    "experimentStatus": {
+                        "phase": phase,
+                        "verdict": verdict,
+                        "probeSuccessPercentage": pct,
+                        "failStep": "" if verdict != "Fail" else "probe failed",
+                    },
+                    "probeStatuses": [
+                        {"name": "api-ready", "type": "httpProbe", "status": {"verdict": "Passed"}}
+                    ],
+                },
+            },
+        )
+
+    def do_POST(self) -> None:
+        body = self._body()
+        self._record(body)
+        path = self.path.split("?")[0]
+        if path.startswith(LITMUS) and path.endswith("/chaosengines"):
+            name = body["metadata"]["name"]
+            created = copy.deepcopy(body)
+            created["metadata"]["uid"] = f"uid-{name}"
+            with self.state.lock:
+                if name in self.state.engines:
+                    self._status(409, "AlreadyExists", f"chaosengines {name} already exists")
+                    return
+                self.state.engines[name] = created
+            self._send(201, created)
+            return
+        self._status(404, "NotFound", f"{path} not found")
+
+    def do_PATCH(self) -> None:
+        body = self._body()
+        self._record(body)
+        path = self.path.split("?")[0]
+        s = self.state
+        if path.startswith(LITMUS):
+            _ns, plural, name = path[len(LITMUS) :].split("/")
+            if plural == "chaosengines" and name in s.engines:
+                with s.lock:
+                    s.engines[name]["spec"].update((body or {}).get("spec", {}))
+                self._send(200, s.engines[name])
+                return
+        if path.startswith(ROLLOUTS):
+            parts = path[len(ROLLOUTS) :].split("/")
+            ns, name = parts[0], parts[2]
+            with s.lock:
+                rollout = s.rollouts.setdefault(
+                    name,
+                    {
+                        "apiVersion": "argoproj.io/v1alpha1",
+                        "kind": "Rollout",
+                        "metadata": {"name": name, "namespace": ns},
+                        "status": {},
+                    },
+                )
+                rollout["status"].update((body or {}).get("status", {}))
+            self._send(200, rollout)
+            return
+        self._status(404, "NotFound", f"{path} not found")
+
+
+@contextmanager
+def fake_kube(state: KubeState | None = None) -> Iterator[tuple[str, KubeState]]:
+    st = state or KubeState()
+    handler = type("Handler", (_KubeHandler,), {"state": st})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", st
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def write_kubeconfig(
+    path: Path,
+    server: str,
+    context: str = "kind-kindops",
+    cluster: str | None = None,
+    current: str | None = None,
+) -> Path:
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster or context, "cluster": {"server": server}}],
+        "users": [{"name": context, "user": {"token": "t0ken"}}],
+        "contexts": [
+            {"name": context, "context": {"cluster": cluster or context, "user": context}}
+        ],
+        "current-context": context if current is None else current,
+    }
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@dataclass
+class Recorder:
+    """Answers ``statuses[path]`` (default 200, JSON ``{"id": n}``) and records requests."""
+
+    statuses: dict[str, int] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    def calls(self, method: str, path: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r for r in self.requests if r["method"] == method and r["path"] == path]
+
+
+@contextmanager
+def recorder(state: Recorder | None = None) -> Iterator[Recorder]:
+    rec = state or Recorder()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            path = self.path.split("?")[0]
+            with rec.lock:
+                rec.requests.append(
+                    {
+                        "method": self.command,
+                        "path": path,
+                        "headers": dict(self.headers),
+                        "body": json.loads(raw) if raw else None,
+                    }
+                )
+                n = len(rec.requests)
+                status = rec.statuses.get(path, 200)
+            body = json.dumps({"id": n, "message": "Annotation added"}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = _handle
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rec.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()

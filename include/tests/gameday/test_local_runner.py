@@ -1,0 +1,265 @@
+"""The local runner end to end with real processes: app-python (API + worker under the lab's
+supervisor, on a real AWS-API server), the OpenTelemetry Collector, Prometheus, and real k6.
+
+* a safeguard trips on the real error ratio -> the fault is aborted and the flags are off, as the
+  app's own admin endpoint says; the Grafana annotations of the window arrive;
+* an action fails midway (the admin API refuses the token) -> the journal is complete anyway;
+* SIGTERM mid-fault (Airflow stopping the task) -> the fault is reverted, the journal written;
+* pod-delete kills the API process and the supervisor brings it back; the restart rollback.
+
+The tests share one lab and run in file order: the abort drill spends the lab's availability
+budget for real (70 % errors), after which the guard rightly refuses any further game day on it,
+so the test that needs the guard to pass runs before it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+from kindops.gameday import local
+from kindops.gameday.catalog import DEFAULT_DIRS
+from kindops.gameday.lab import LocalLab
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from gameday_support import recorder
+
+pytestmark = pytest.mark.integration
+RUN = "gameday_test/20261126T100000"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLab]:
+    with LocalLab(tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+def flags(lab: LocalLab) -> dict[str, Any]:
+    response = requests.get(
+        f"{lab.app_python_url}/admin/faults", headers={"X-Admin-Token": lab.admin_token}, timeout=10
+    )
+    response.raise_for_status()
+    faults: dict[str, Any] = response.json()["faults"]
+    return faults
+
+
+def kindops(
+    lab: LocalLab, artifacts: Path, args: list[str], **env: str
+) -> subprocess.CompletedProcess[str]:
+    full = {
+        **os.environ,
+        **lab.env(),
+        "KINDOPS_ARTIFACTS": str(artifacts),
+        "KINDOPS_RUN_ID": RUN,
+        "KINDOPS_LOG_LEVEL": "INFO",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kindops", "gameday", *args],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
+
+
+def scenario_dir(artifacts: Path, name: str) -> Path:
+    return artifacts / "gameday" / "gameday_test_20261126T100000" / name
+
+
+def test_the_journal_is_complete_when_an_action_fails(lab: LocalLab, tmp_path: Path) -> None:
+    artifacts = tmp_path / "artifacts"
+    proc = kindops(
+        lab,
+        artifacts,
+        [
+            "run",
+            "--runner",
+            "local",
+            "--scenario",
+            "app-python-error-rate",
+            "--warmup",
+            "8s",
+            "--fault-duration",
+            "10s",
+            "--recovery-timeout",
+            "10s",
+            "--vus",
+            "1",
+        ],
+        KINDOPS_GAMEDAY_APP_PYTHON_ADMIN_TOKEN="a-wrong-token-of-32-characters-x",
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "app-python-error-rate failed" in proc.stdout
+    run = scenario_dir(artifacts, "app-python-error-rate")
+    journal = json.loads((run / "journal.json").read_text())
+    assert journal["status"] == "failed" and journal["verdict"] == "fail"
+    assert "refused the token (401)" in journal["error"]
+    names = [(a["activity"]["name"], a["status"]) for a in journal["run"]]
+    assert names[:2] == [("start-load", "succeeded"), ("inject", "failed")]
+    assert "refused the token" in journal["run"][1]["exception"]
+    for action in journal["run"]:
+        assert action["start"] and action["end"] and action["duration"] is not None
+    assert journal["steady_states"]["before"]["steady_state_met"] is True
+    assert journal["steady_states"]["during"] is None and journal["steady_states"]["after"] is None
+    assert journal["end"] and journal["duration"] > 0
+    assert journal["load"]["metrics"]["requests"] > 0, "the load was stopped and judged"
+    assert journal["timeline"][-1]["event"] == "failed"
+    assert {p.name for p in run.iterdir()} >= {
+        "journal.json",
+        "evidence.json",
+        "postmortem.md",
+        "k6-summary.json",
+        "k6-output.txt",
+    }
+    assert "Nothing was injected" in (run / "postmortem.md").read_text()
+    assert flags(lab)["error_rate"] == 0
+
+
+def test_sigterm_mid_fault_reverts_it_and_keeps_the_journal(lab: LocalLab, tmp_path: Path) -> None:
+    """What Airflow does to a task it stops: the fault is reverted, k6 stopped, journal written."""
+    artifacts = tmp_path / "artifacts"
+    env = {**os.environ, **lab.env(), "KINDOPS_ARTIFACTS": str(artifacts), "KINDOPS_RUN_ID": RUN}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kindops",
+            "gameday",
+            "run",
+            "--runner",
+            "local",
+            "--scenario",
+            "worker-network-latency",
+            "--warmup",
+            "8s",
+            "--fault-duration",
+            "90s",
+            "--recovery-timeout",
+            "20s",
+            "--vus",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while flags(lab)["worker_slow_ms"] != 2000:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the fault was never injected"
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, err[-3000:]
+    assert flags(lab)["worker_slow_ms"] == 0, "the app itself says the fault is off"
+    journal = json.loads(
+        (scenario_dir(artifacts, "worker-network-latency") / "journal.json").read_text()
+    )
+    assert journal["status"] == "interrupted" and journal["verdict"] == "fail"
+    assert "SIGTERM" in journal["error"]
+    revert = journal["rollbacks"][0]
+    assert revert["activity"]["name"] == "revert-fault" and revert["status"] == "succeeded"
+    assert revert["output"]["flags"]["worker_slow_ms"] == 0
+    k6_pid = journal["run"][0]["output"]["pid"]
+    assert not local.alive(k6_pid), "k6 was stopped"
+    assert journal["load"]["metrics"]["requests"] > 0, "k6 still wrote its summary"
+    assert journal["windows"]["fault"]["end"] is not None
+
+
+def test_a_safeguard_aborts_and_the_flags_are_off(lab: LocalLab, tmp_path: Path) -> None:
+    doc = yaml.safe_load((DEFAULT_DIRS[0] / "app-python-error-rate.yaml").read_text())
+    doc["name"] = "abort-drill"
+    doc["fault"]["flags"] = {"error_rate": 0.7}  # far past the safeguard
+    doc["safeguards"].update(interval="1s", consecutive=1)
+    doc["safeguards"]["probes"][0]["tolerance"] = {"max": 0.2}
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "abort-drill.yaml").write_text(yaml.safe_dump(doc))
+    artifacts = tmp_path / "artifacts"
+    with recorder() as grafana:
+        proc = kindops(
+            lab,
+            artifacts,
+            [
+                "run",
+                "--runner",
+                "local",
+                "--scenario",
+                "abort-drill",
+                "--warmup",
+                "8s",
+                "--fault-duration",
+                "60s",
+                "--recovery-timeout",
+                "20s",
+                "--vus",
+                "2",
+            ],
+            KINDOPS_GAMEDAY_CATALOG=str(catalog),
+            KINDOPS_GRAFANA_URL=grafana.url,
+            KINDOPS_GRAFANA_TOKEN="glsa_test",
+        )
+        posts = grafana.calls("POST", "/api/annotations")
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-3000:]
+    assert flags(lab)["error_rate"] == 0, "the app itself says the fault is off"
+    run = scenario_dir(artifacts, "abort-drill")
+    journal = json.loads((run / "journal.json").read_text())
+    assert journal["status"] == "aborted" and journal["verdict"] == "fail"
+    assert journal["safeguards"]["tripped"]
+    assert journal["safeguards"]["by"].startswith("error-ratio-runaway:")
+    abort = next(a for a in journal["run"] if a["activity"]["name"] == "abort")
+    assert abort["status"] == "succeeded"
+    assert abort["output"]["reverted"] is True and abort["output"]["flags"]["error_rate"] == 0
+    inject = next(a for a in journal["run"] if a["activity"]["name"] == "inject")
+    assert inject["output"]["flags"] == {"error_rate": 0.7}
+    assert journal["steady_states"]["before"]["steady_state_met"] is True
+    fault = journal["windows"]["fault"]
+    from datetime import datetime
+
+    lasted = datetime.fromisoformat(fault["end"]) - datetime.fromisoformat(fault["start"])
+    assert lasted.total_seconds() < 40, "aborted well before the 60 s fault"
+    evidence = json.loads((run / "evidence.json").read_text())
+    tripped = [s for s in evidence["safeguards"]["samples"] if not s["tolerance_met"]]
+    assert tripped and tripped[-1]["value"] > 0.2
+    assert evidence["load"]["metrics"]["requests"] > 0
+    assert {s["slo"] for s in evidence["slo_burn"]["slos"]} == {"availability", "latency"}
+    assert (run / "postmortem.md").read_text().count("safeguard tripped") >= 1
+    assert len(posts) == 2
+    bodies = [p["body"] for p in posts]
+    assert all({"gameday", "abort-drill", "local", "fail"} <= set(b["tags"]) for b in bodies)
+    assert {"window", "fault"} == {t for b in bodies for t in b["tags"] if t in ("window", "fault")}
+    assert all(b["time"] < b["timeEnd"] for b in bodies)
+    assert posts[0]["headers"]["Authorization"] == "Bearer glsa_test"
+    assert [a["id"] for a in evidence["annotations"]] == [1, 2]
+
+
+def test_pod_delete_kills_the_api_and_the_supervisor_restarts_it(lab: LocalLab) -> None:
+    pids = str(lab.pids)
+    kill = local.KillInjection(pids, "app-python-api", interval=600, force=True)
+    first = kill.start()["pid"]
+    new = local.wait_new_pid(pids, "app-python-api", first, 60)
+    assert new is not None and new != first
+    assert not local.alive(first)
+    restarted = local.restart(pids, "app-python-api", lab.app_python_url, 120)
+    assert restarted["old_pid"] == new and local.alive(restarted["new_pid"])
+    assert requests.get(f"{lab.app_python_url}/healthz/live", timeout=10).status_code == 200
+    assert lab.supervised["app-python-api"].restarts == 2

@@ -1,0 +1,141 @@
+"""`airflow dags test monthly_game_day` for real, on the local runner: one real scenario end to end.
+
+The local game-day lab runs app-python (API + worker under the lab's supervisor, on a real
+AWS-API server) with its metrics going app -> OTLP -> the lab's collector -> Prometheus. The DAG
+runs `app-python-error-rate` with short phases (warm-up 8 s, fault 10 s, recovery up to 20 s:
+k6 runs 38 s at 2 VUs), then `publish`. Asserted: task states, the journal, the ONE evidence
+record joining probes, k6 figures against the load thresholds and SLO burn for the same window,
+the postmortem draft, the Grafana annotations (a local HTTP server), and the flags off again.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from kindops.gameday.lab import LocalLab
+from tests.support.airflow import dags_test
+
+RUN = "monthly_game_day_20261126T000000"
+SCENARIO = "app-python-error-rate"
+
+
+@contextmanager
+def grafana() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A stand-in for Grafana's annotations API that records what it is sent."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append({"path": self.path, "body": json.loads(body)})
+            answer = json.dumps({"id": len(received), "message": "Annotation added"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.integration
+def test_a_local_game_day_runs_end_to_end_and_keeps_its_evidence(tmp_path: Path) -> None:
+    artifacts = tmp_path / "artifacts"
+    with LocalLab(tmp_path / "lab", ["app-python"]) as lab, grafana() as (grafana_url, notes):
+        env = {
+            **lab.env(),
+            "AIRFLOW_VAR_KINDOPS_PROMETHEUS_URL": lab.prometheus_url,
+            "AIRFLOW_VAR_KINDOPS_GRAFANA_URL": grafana_url,
+            "KINDOPS_ARTIFACTS": str(artifacts),
+        }
+        conf = {
+            "scenarios": [SCENARIO],
+            "runner": "local",
+            "warmup": "8s",
+            "fault_duration": "10s",
+            "recovery_timeout": "20s",
+            "vus": 2,
+        }
+        run = dags_test("monthly_game_day", "2026-11-26", env, conf)
+        faults = requests.get(
+            f"{lab.app_python_url}/admin/faults",
+            headers={"X-Admin-Token": lab.admin_token},
+            timeout=10,
+        ).json()["faults"]
+    assert run.states == {"run": "success", "publish": "success"}, run.tail(80)
+    assert faults["error_rate"] == 0, "the fault flag is off again"
+
+    folder = artifacts / "gameday" / RUN / SCENARIO
+    assert {p.name for p in folder.iterdir()} == {
+        "journal.json",
+        "evidence.json",
+        "k6-summary.json",
+        "k6-output.txt",
+        "postmortem.md",
+    }
+    journal = json.loads((folder / "journal.json").read_text())
+    assert (journal["status"], journal["verdict"], journal["runner"]) == (
+        "completed",
+        "pass",
+        "local",
+    )
+    actions = {a["activity"]["name"]: a for a in journal["run"]}
+    assert list(actions) == ["start-load", "inject", "end-fault", "await-load"]
+    assert all(a["status"] == "succeeded" for a in actions.values())
+    assert actions["inject"]["output"]["flags"] == {"error_rate": 0.1}
+    assert actions["end-fault"]["output"]["reverted"] is True
+    states = journal["steady_states"]
+    assert states["before"]["steady_state_met"] and states["after"]["steady_state_met"]
+    assert states["during"]["samples_taken"] >= 2
+    assert journal["rollbacks"] == []
+
+    ev = json.loads((folder / "evidence.json").read_text())
+    start, end = (datetime.fromisoformat(ev["window"][k]) for k in ("start", "end"))
+    fault_start = datetime.fromisoformat(ev["fault_window"]["start"])
+    assert start < fault_start < end
+    steps = {p["step"] for p in ev["probes"]}
+    assert steps == {"before", "during", "after"}
+    queries = [p["query"] for p in ev["probes"] if p["type"] == "prometheus"]
+    assert queries and all("[10s]" in q for q in queries)
+    load = ev["load"]
+    assert load["metrics"]["requests"] > 50 and load["thresholds_met"]
+    assert 0 < load["metrics"]["error_ratio"] <= 0.15, "k6 felt the injected errors"
+    burn = {s["slo"]: s for s in ev["slo_burn"]["slos"]}
+    assert ev["slo_burn"]["window"]["seconds"] == round((end - start).total_seconds())
+    assert burn["availability"]["error_ratio"] > 0 and burn["availability"]["burn_rate"] > 0
+    assert burn["availability"]["budget_consumed"] > 0
+    assert ev["recovery"]["recovered"] and ev["recovery"]["seconds_to_recover"] <= 20
+    events = [e["event"] for e in ev["timeline"]]
+    assert events[:3] == ["load started", "steady state before met", "fault injected"]
+
+    draft = (folder / "postmortem.md").read_text()
+    assert f"{load['metrics']['requests']} requests" in draft
+    assert "## Timeline" in draft and "10 % of requests answered 500" in draft
+
+    index = (artifacts / "gameday" / RUN / "index.md").read_text()
+    assert f"| {SCENARIO} | completed | pass |" in index
+    result = json.loads((artifacts / "gameday" / RUN / "result.json").read_text())
+    assert result["verdict"] == "ok" and result["data"]["runner"] == "local"
+
+    assert [n["path"] for n in notes] == ["/api/annotations", "/api/annotations"]
+    assert all({"gameday", SCENARIO, "local", "pass"} <= set(n["body"]["tags"]) for n in notes)
+    assert [a["id"] for a in ev["annotations"]] == [1, 2]

@@ -46,7 +46,7 @@ def generate(
                 raise typer.Exit(int(ExitCode.BAD_VERDICT))
             console.print(f"{len(generation.files)} dashboards match their code", markup=False)
             return
-        changes = dashboards_generate.write(generation)
+        changes = generation.write()
     except KindopsError as exc:
         err.print(f"error: {exc.message}", markup=False)
         raise typer.Exit(int(exc.exit_code)) from None

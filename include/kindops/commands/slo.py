@@ -63,7 +63,7 @@ def generate(
                 raise typer.Exit(int(ExitCode.BAD_VERDICT))
             console.print(f"{len(generation.files)} rule files match their specs", markup=False)
             return
-        changes = slo_generate.write(generation)
+        changes = generation.write()
     except KindopsError as exc:
         err.print(f"error: {exc.message}", markup=False)
         raise typer.Exit(int(exc.exit_code)) from None

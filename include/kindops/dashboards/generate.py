@@ -10,11 +10,8 @@ dashboards that left the catalog.
 from __future__ import annotations
 
 import json
-import os
 import string
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,8 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from kindops.dashboards.common import ALERTMANAGER_UID, LOKI_UID, PROMETHEUS_UID, TAG, TEMPO_UID
-from kindops.errors import ConfigError, DependencyError
+from kindops.errors import ConfigError
+from kindops.generated import Generation
 
 DEFAULT_OUT = Path("observability/grafana/dashboards")
 DATASOURCE_UIDS = frozenset({PROMETHEUS_UID, LOKI_UID, TEMPO_UID, ALERTMANAGER_UID})
@@ -63,25 +61,7 @@ def render(builder: Dashboard) -> str:
     return json.dumps(to_document(builder), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What generation would write and remove."""
-
-    files: dict[Path, str]
-    stale: list[Path]
-
-    def differences(self) -> list[str]:
-        diffs = []
-        for path, text in sorted(self.files.items()):
-            if not path.exists():
-                diffs.append(f"{path}: missing")
-            elif path.read_text(encoding="utf-8") != text:
-                diffs.append(f"{path}: differs from its code")
-        diffs += [f"{path}: not in the dashboard catalog" for path in self.stale]
-        return diffs
-
-
-def plan(out_dir: str | Path, catalog: Mapping[str, Callable[[], Dashboard]]) -> Plan:
+def plan(out_dir: str | Path, catalog: Mapping[str, Callable[[], Dashboard]]) -> Generation:
     """Render every dashboard of ``catalog`` in memory; nothing is written."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -93,36 +73,4 @@ def plan(out_dir: str | Path, catalog: Mapping[str, Callable[[], Dashboard]]) ->
             raise ConfigError(f"catalog key {uid!r} differs from the dashboard's uid")
         files[out / f"{uid}.json"] = text
     stale = sorted(p for p in out.glob("*.json") if p not in files) if out.is_dir() else []
-    return Plan(files, stale)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; the JSON is an ordinary committed file
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write(generation: Plan) -> list[str]:
-    """Write the changed files (each atomically) and remove dashboards left out of the
-    catalog."""
-    changed = []
-    try:
-        for path, text in sorted(generation.files.items()):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists() and path.read_text(encoding="utf-8") == text:
-                continue
-            _write_atomic(path, text)
-            changed.append(f"{path}: written")
-        for path in generation.stale:
-            path.unlink()
-            changed.append(f"{path}: removed (not in the catalog)")
-    except OSError as exc:
-        raise DependencyError(f"cannot write dashboards: {exc}") from exc
-    return changed
+    return Generation(files, stale, "dashboards", "its code", "not in the dashboard catalog")

@@ -18,7 +18,6 @@ Metric and label names are Sloth's, so Sloth's Grafana dashboards work on the ou
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +25,8 @@ from typing import Any
 
 import yaml
 
-from kindops.errors import ConfigError, DependencyError
+from kindops.errors import ConfigError
+from kindops.generated import Generation
 from kindops.slo.spec import (
     RUNBOOK_BASE_URL,
     SLO,
@@ -285,25 +285,7 @@ def _is_generated(path: Path) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What generation would write and remove."""
-
-    files: dict[Path, str]
-    stale: list[Path]
-
-    def differences(self) -> list[str]:
-        diffs = []
-        for path, text in sorted(self.files.items()):
-            if not path.exists():
-                diffs.append(f"{path}: missing")
-            elif path.read_text(encoding="utf-8") != text:
-                diffs.append(f"{path}: differs from its spec")
-        diffs += [f"{path}: generated from a spec that no longer exists" for path in self.stale]
-        return diffs
-
-
-def plan(specs_dir: str | Path, out_dir: str | Path) -> Plan:
+def plan(specs_dir: str | Path, out_dir: str | Path) -> Generation:
     """Validate every spec and render every rule file in memory; nothing is written."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -315,35 +297,6 @@ def plan(specs_dir: str | Path, out_dir: str | Path) -> Plan:
     stale = []
     if out.is_dir():
         stale = sorted(p for p in out.glob(OUTPUT_GLOB) if p not in files and _is_generated(p))
-    return Plan(files, stale)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write(generation: Plan) -> list[str]:
-    """Write the changed files (each atomically) and remove stale generated ones."""
-    changed = []
-    try:
-        for path, text in sorted(generation.files.items()):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists() and path.read_text(encoding="utf-8") == text:
-                continue
-            _write_atomic(path, text)
-            changed.append(f"{path}: written")
-        for path in generation.stale:
-            path.unlink()
-            changed.append(f"{path}: removed (its spec no longer exists)")
-    except OSError as exc:
-        raise DependencyError(f"cannot write rules: {exc}") from exc
-    return changed
+    return Generation(
+        files, stale, "rules", "its spec", "generated from a spec that no longer exists"
+    )

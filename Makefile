@@ -51,8 +51,9 @@ test-app-python: ## app-python unit + integration tests
 test-app-java: ## app-java: mvn verify
 	@cd $(APP_JAVA) && mvn -B -ntp verify
 
-k6-smoke: ## k6 smoke scenarios against the locally started apps
-	@$(APP_PY)/scripts/k6-smoke.sh
+k6-smoke: ## k6 smoke scenarios against the locally started apps (summaries in artifacts/)
+	@mkdir -p artifacts/k6-smoke
+	@K6_SUMMARY_PATH=$(ROOT)/artifacts/k6-smoke/app-python-summary.json $(APP_PY)/scripts/k6-smoke.sh
 	@$(APP_JAVA)/scripts/k6-smoke.sh
 
 # --- generated files ------------------------------------------------------------------------

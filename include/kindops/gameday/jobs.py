@@ -34,7 +34,7 @@ from kindops.gameday.catalog import (
     select,
 )
 from kindops.gameday.experiment import Deps, Experiment
-from kindops.gameday.journal import Interrupted, Journal, describe
+from kindops.gameday.journal import Interrupted, Journal, StopRequest, describe
 from kindops.gameday.load import BackgroundLoad
 from kindops.gameday.probes import ProbeRunner
 from kindops.gameday.settings import GamedaySettings
@@ -90,15 +90,17 @@ def render(ctx: Context, names: list[str]) -> str:
 
 # -- run ---------------------------------------------------------------------------------------
 @contextmanager
-def interruptible() -> Iterator[None]:
+def interruptible() -> Iterator[StopRequest]:
     """SIGTERM (Airflow stopping the task) and SIGINT unwind the run through its ``finally``."""
+    stop = StopRequest()
 
     def handler(signum: int, _frame: FrameType | None) -> None:
-        raise Interrupted(signal.Signals(signum).name)
+        stop.signal = signal.Signals(signum).name
+        raise Interrupted(stop.signal)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield stop
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -142,7 +144,9 @@ def _load_factory(scenario: Scenario, settings: GamedaySettings) -> Any:
     return make
 
 
-def _local_deps(scenario: Scenario, settings: GamedaySettings, tokens: dict[str, str]) -> Deps:
+def _local_deps(
+    scenario: Scenario, settings: GamedaySettings, tokens: dict[str, str], stop: StopRequest
+) -> Deps:
     urls = {a: settings.app_url(a) for a in ("app-python", "app-java")}
     all_tokens = {a: tokens.get(a, "") for a in urls}
     target = scenario.target
@@ -156,11 +160,16 @@ def _local_deps(scenario: Scenario, settings: GamedaySettings, tokens: dict[str,
         injection=lambda: local.injection(scenario, settings.gameday_pids, urls, all_tokens),
         load=_load_factory(scenario, settings),
         rollback=rollback,
+        sleep=stop.sleep,
     )
 
 
 def _cluster_deps(
-    scenario: Scenario, settings: GamedaySettings, api: litmus.LitmusApi, engine: dict[str, Any]
+    scenario: Scenario,
+    settings: GamedaySettings,
+    api: litmus.LitmusApi,
+    engine: dict[str, Any],
+    stop: StopRequest,
 ) -> Deps:
     from kindops.gameday import litmus
 
@@ -175,6 +184,7 @@ def _cluster_deps(
         settle=lambda injection: litmus.settle(
             injection, min(settings.gameday_verdict_timeout, 120.0), settings.gameday_poll_seconds
         ),
+        sleep=stop.sleep,
     )
 
 
@@ -261,6 +271,7 @@ def run_one(
     runner: Runner,
     kube: KubeTarget | None,
     min_budget: float,
+    stop: StopRequest,
 ) -> dict[str, Any]:
     """Guard, run and publish one scenario. A guard refusal raises (nothing injected)."""
     service = scenario.target.service
@@ -303,10 +314,10 @@ def run_one(
     interrupted: Interrupted | None = None
     try:
         if runner == "local":
-            deps = _local_deps(scenario, settings, tokens)
+            deps = _local_deps(scenario, settings, tokens, stop)
         else:
             assert api is not None and engine is not None
-            deps = _cluster_deps(scenario, settings, api, engine)
+            deps = _cluster_deps(scenario, settings, api, engine, stop)
         experiment = Experiment(scenario, deps, journal)
         status = experiment.run()
     except Interrupted as exc:
@@ -363,10 +374,12 @@ def run(
         urls = {f"{a} URL": settings.app_url(a) for s in scenarios for a in _apps_used(s)}
         guard.admit_local(urls)
     outcomes: list[dict[str, Any]] = []
-    with interruptible():
+    with interruptible() as stop:
         for scenario in scenarios:
+            if stop.signal is not None:
+                break
             try:
-                outcomes.append(run_one(ctx, settings, scenario, runner, kube, floor))
+                outcomes.append(run_one(ctx, settings, scenario, runner, kube, floor, stop))
             except Interrupted as exc:
                 outcomes.append(
                     {

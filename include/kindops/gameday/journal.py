@@ -39,6 +39,27 @@ class Interrupted(BaseException):
     """SIGTERM/SIGINT during a run: unwinds through every ``finally`` (faults are reverted)."""
 
 
+class StopRequest:
+    """The signal that asked a run to stop.
+
+    The signal handler raises :class:`Interrupted` at once, but an exception raised from a
+    handler is lost when it lands inside a garbage-collector finaliser. So the request is also
+    kept here and raised again at every checkpoint: each wait of an experiment is one.
+    """
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+
+    def check(self) -> None:
+        if self.signal is not None:
+            raise Interrupted(self.signal)
+
+    def sleep(self, seconds: float) -> None:
+        self.check()
+        time.sleep(seconds)
+        self.check()
+
+
 class Journal:
     def __init__(self, scenario: dict[str, Any], runner: str, run_key: str) -> None:
         self.started = time.time()

@@ -18,7 +18,7 @@ from kindops.errors import ConfigError
 from kindops.gameday import local
 from kindops.gameday.catalog import DEFAULT_DIRS, parse
 from kindops.gameday.experiment import Deps, Experiment
-from kindops.gameday.journal import Journal
+from kindops.gameday.journal import Journal, StopRequest
 from kindops.gameday.lab import Supervised
 from kindops.gameday.probes import ProbeRunner
 
@@ -100,6 +100,51 @@ def test_a_safeguard_abort_kills_every_burner() -> None:
     assert journal.doc["windows"]["fault"]["end"] is not None
     assert journal.doc["timeline"][-1]["t"] < 30, "aborted long before the 60 s fault"
 
+
+
+def test_a_stop_request_whose_exception_was_lost_still_interrupts_the_run() -> None:
+    """A handler's exception is dropped when it lands in a GC finaliser; the next wait re-raises."""
+    doc = yaml.safe_load((DEFAULT_DIRS[0] / "app-java-cpu-hog.yaml").read_text())
+    doc["fault"].update(duration="60s", cores=1)
+    doc["steady_state"] = {
+        "title": "answers",
+        "interval": "200ms",
+        "probes": [{"name": "ready", "type": "http", "app": "app-java", "path": "/ready"}],
+    }
+    doc["safeguards"] = {
+        "interval": "200ms",
+        "consecutive": 3,
+        "probes": [{"name": "guard", "type": "http", "app": "app-java", "path": "/guard"}],
+    }
+    doc["recovery"] = {"timeout": "1s"}
+    doc["load"].update(warmup="1s", duration="2m")
+    scenario = parse("cpu-drill.yaml", yaml.safe_dump(doc))
+    burn = local.BurnInjection(1, 65)
+    stop = StopRequest()
+    with recorder() as app:
+
+        def signal_lost_once_burning() -> None:
+            assert wait_for(lambda: len(burn.procs) == 1)
+            stop.signal = "SIGTERM"  # what the handler records before its raise is lost
+
+        thread = threading.Thread(target=signal_lost_once_burning)
+        thread.start()
+        deps = Deps(
+            probes=ProbeRunner({"app-python": app.url, "app-java": app.url}, "http://127.0.0.1:9"),
+            injection=lambda: burn,
+            load=None,
+            rollback=lambda: {"restarted": False},
+            sleep=stop.sleep,
+        )
+        journal = Journal(scenario.model_dump(mode="json"), "local", "test")
+        status = Experiment(scenario, deps, journal).run()
+        journal.finish(status)
+        thread.join()
+    assert status == "interrupted" and "SIGTERM" in journal.doc["error"]
+    revert = journal.doc["rollbacks"][0]
+    assert revert["activity"]["name"] == "revert-fault" and revert["status"] == "succeeded"
+    assert all(p.poll() is not None for p in burn.procs), "the burner is gone"
+    assert journal.doc["timeline"][-1]["t"] < 30, "stopped long before the 60 s fault"
 
 def test_the_supervisor_restarts_a_killed_process(tmp_path: Path) -> None:
     pids = tmp_path / "pids"

@@ -5,8 +5,10 @@ import static io.kindops.pricing.TracePropagationIT.traceparent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kindops.pricing.telemetry.PricingTelemetry;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.logs.v1.LogRecord;
+import io.opentelemetry.proto.metrics.v1.HistogramDataPoint;
 import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
@@ -123,6 +125,32 @@ class OtlpExportIT {
                                 && m.hasHistogram()
                                 && m.getHistogram().getDataPointsList().stream()
                                     .anyMatch(p -> p.getExplicitBoundsList().contains(0.3))));
+    // What leaves the process carries only the bounded HTTP attributes (no url.path,
+    // client.address, network.peer.port, user_agent.original, ...).
+    List<HistogramDataPoint> durationPoints =
+        receiver.metrics().stream()
+            .flatMap(r -> r.getResourceMetricsList().stream())
+            .flatMap(rm -> rm.getScopeMetricsList().stream())
+            .flatMap(sm -> sm.getMetricsList().stream())
+            .filter(m -> m.getName().equals("http.server.request.duration"))
+            .flatMap(m -> m.getHistogram().getDataPointsList().stream())
+            .toList();
+    assertThat(durationPoints)
+        .allSatisfy(
+            p ->
+                assertThat(p.getAttributesList())
+                    .extracting(KeyValue::getKey)
+                    .isSubsetOf(PricingTelemetry.HTTP_SERVER_REQUEST_DURATION_ATTRIBUTES))
+        .anySatisfy(
+            p -> {
+              assertThat(attribute(p.getAttributesList(), "http.route"))
+                  .isEqualTo("/api/v1/quotes");
+              assertThat(
+                      p.getAttributesList().stream()
+                          .filter(kv -> kv.getKey().equals("http.response.status_code"))
+                          .map(kv -> kv.getValue().getIntValue()))
+                  .containsExactly(200L);
+            });
 
     LogRecord log =
         await()

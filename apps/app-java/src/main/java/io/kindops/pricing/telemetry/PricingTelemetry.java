@@ -5,6 +5,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.trace.Tracer;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Every custom span, attribute and metric of the service, declared once with its unit.
@@ -20,6 +21,23 @@ public final class PricingTelemetry {
    * http.response.status_code}.
    */
   public static final String HTTP_SERVER_REQUEST_DURATION = "http.server.request.duration";
+
+  /**
+   * The only attribute keys {@link #HTTP_SERVER_REQUEST_DURATION} keeps: the bounded stable HTTP
+   * semantic-convention attributes, the same set as app-python's. The instrumentation also offers
+   * per-request values ({@code url.path}, {@code client.address}, {@code network.peer.port}, {@code
+   * user_agent.original}, {@code server.address}, ...) that would make one series per path, client
+   * connection or user agent; the SLO rules and dashboards select on {@code http.route}, {@code
+   * http.request.method} and {@code http.response.status_code} only.
+   */
+  public static final Set<String> HTTP_SERVER_REQUEST_DURATION_ATTRIBUTES =
+      Set.of(
+          "http.request.method",
+          "http.route",
+          "http.response.status_code",
+          "error.type",
+          "url.scheme",
+          "network.protocol.version");
 
   /**
    * Boundaries (seconds) of the latency histograms: the semantic-convention defaults plus 0.2 and

@@ -7,7 +7,7 @@
   image — requests/limits, restricted securityContext (non-root, read-only root fs, no
   capabilities, RuntimeDefault seccomp), labels, a least-privilege service account, logs
   streamed, the result document as XCom (via ``/airflow/xcom/return.json``), failed pods kept
-  for evidence;
+  for evidence, and the same exit-code mapping as the local runner (1 and 2 fail without retry);
 * ``local``: a :class:`~kindops_airflow.local.LocalJobOperator` running the same command and env
   as a subprocess on this machine.
 """
@@ -22,7 +22,7 @@ from typing import Any
 from kubernetes.client import models as k8s
 
 from kindops_airflow.config import RunnerConfig
-from kindops_airflow.local import LocalJobOperator
+from kindops_airflow.local import NO_RETRY_EXIT_CODES, LocalJobOperator
 
 #: Every task gets a run id that is stable for the run's logical date (idempotent reruns).
 RUN_ID_TEMPLATE = "{{ dag.dag_id }}/{{ (logical_date or dag_run.run_after) | ts_nodash }}"
@@ -76,11 +76,45 @@ def _label_value(text: str) -> str:
     return cleaned.strip("-_.") or "task"
 
 
+def exit_code(pod: k8s.V1Pod | None, container: str) -> int | None:
+    """The exit code of ``container`` in a finished pod, if it terminated."""
+    statuses = (pod.status.container_statuses if pod is not None and pod.status else None) or []
+    status = next((s for s in statuses if s.name == container), None)
+    if status is None or status.state is None or status.state.terminated is None:
+        return None
+    return int(status.state.terminated.exit_code)
+
+
 def _pod_operator_class() -> type[Any]:
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
     class KindopsPodOperator(KubernetesPodOperator):  # type: ignore[misc]
-        """KubernetesPodOperator whose XCom sidecar gets requests and limits too."""
+        """KubernetesPodOperator with the jobs contract: the XCom sidecar gets requests and
+        limits too, and exit 1 (bad verdict) or 2 (bad input) fails without retry, as in the
+        local runner."""
+
+        def cleanup(
+            self,
+            pod: k8s.V1Pod,
+            remote_pod: k8s.V1Pod,
+            xcom_result: dict[str, Any] | None = None,
+            context: Any = None,
+        ) -> None:
+            from airflow.sdk.exceptions import (
+                AirflowException,
+                AirflowFailException,
+                AirflowSkipException,
+            )
+
+            try:
+                super().cleanup(pod, remote_pod, xcom_result, context)
+            except AirflowSkipException:
+                raise
+            except AirflowException as exc:
+                code = exit_code(remote_pod, self.base_container_name)
+                if code in NO_RETRY_EXIT_CODES:
+                    raise AirflowFailException(f"kindops exited {code}: {exc}") from exc
+                raise
 
         def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> k8s.V1Pod:
             pod: k8s.V1Pod = super().build_pod_request_obj(context, dry_run=dry_run)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from kubernetes.client import models as k8s
 
 from kindops_airflow import LocalJobOperator, Resources, RunnerConfig, job_task
 from kindops_airflow.factory import MARKER_LABEL
@@ -100,3 +101,65 @@ def test_local_runner_runs_the_real_cli(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("KINDOPS_ARTIFACTS", str(tmp_path))
     with pytest.raises(AirflowFailException, match="kindops exited 2"):
         LocalJobOperator(task_id="t", arguments=["no-such-command"]).execute({})
+
+
+def finished_pod(code: int) -> k8s.V1Pod:
+    terminated = k8s.V1ContainerStateTerminated(exit_code=code, reason="Error")
+    return k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(name="plan-abc", namespace="kindops-jobs"),
+        status=k8s.V1PodStatus(
+            phase="Succeeded" if code == 0 else "Failed",
+            container_statuses=[
+                k8s.V1ContainerStatus(
+                    name="base",
+                    ready=False,
+                    restart_count=0,
+                    image="localhost:5001/kindops-jobs:0.1.0",
+                    image_id="",
+                    state=k8s.V1ContainerState(terminated=terminated),
+                )
+            ],
+        ),
+    )
+
+
+def offline(op: Any) -> None:
+    """Replace only the operator's calls to the cluster API; the exit-code logic stays real
+    (the provider's ``cleanup`` plus ours)."""
+    op.do_xcom_push = False  # the pod's phase decides, as without the XCom sidecar
+    op.log_events_on_failure = False
+    op.is_istio_enabled = lambda _pod: False
+    for name in ("patch_already_checked", "process_pod_deletion"):
+        setattr(op, name, lambda *_a, **_k: None)
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (1, AirflowFailException),
+        (2, AirflowFailException),
+        (3, AirflowException),
+        (137, AirflowException),
+        (10, AirflowSkipException),
+    ],
+)
+def test_cluster_runner_maps_exit_codes_like_the_local_runner(
+    code: int, error: type[Exception]
+) -> None:
+    op = job_task("plan", ["aws", "cleanup"], skip_on_exit_code=[10], config=config("kubernetes"))
+    offline(op)
+    pod = finished_pod(code)
+    with pytest.raises(error) as info:
+        op.cleanup(pod, pod)
+    assert (type(info.value) is AirflowFailException) == (code in (1, 2))
+    expected = "returned exit code 10. Skipping" if code == 10 else "plan-abc returned a failure"
+    assert expected in str(info.value)
+    if code in (1, 2):
+        assert str(info.value).startswith(f"kindops exited {code}: ")
+
+
+def test_cluster_runner_succeeds_on_exit_0() -> None:
+    op = job_task("plan", ["aws", "cleanup"], config=config("kubernetes"))
+    offline(op)
+    pod = finished_pod(0)
+    assert op.cleanup(pod, pod) is None

@@ -101,7 +101,8 @@ class ArtifactStore:
     def staging(self, key: str) -> Iterator[Path]:
         """A local scratch folder published as ``key`` only if the block finishes.
 
-        A crash mid-write leaves any previous object at ``key`` untouched.
+        A failure while building leaves any previous objects at ``key`` untouched. The publish
+        copies file by file; the job's result document, written after it, marks it complete.
         """
         with tempfile.TemporaryDirectory(prefix="kindops-stage-") as tmp:
             yield Path(tmp)

@@ -19,7 +19,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from kindops.errors import ConfigError, DependencyError
+from kindops.errors import ConfigError, DependencyError, KindopsError
 
 
 def _check_key(key: str) -> str:
@@ -40,6 +40,21 @@ class ArtifactStore:
         self.local = isinstance(fs, LocalFileSystem)
         self._display = root.rstrip("/")
 
+    @contextmanager
+    def _io(self, action: str, key: str) -> Iterator[None]:
+        """Store failures as exit-3 errors: OSError anywhere, and any client error of a remote
+        store (an unreachable S3 endpoint raises botocore's own exceptions)."""
+        try:
+            yield
+        except (KindopsError, FileNotFoundError):
+            raise
+        except Exception as exc:
+            if not isinstance(exc, OSError) and self.local:
+                raise
+            raise DependencyError(
+                f"artifact store {self._display}: cannot {action} {key}: {exc}"
+            ) from exc
+
     def path(self, key: str) -> str:
         return f"{self.root}/{_check_key(key)}"
 
@@ -52,7 +67,7 @@ class ArtifactStore:
     # -- writing -----------------------------------------------------------------------------
     def write_bytes(self, key: str, data: bytes) -> str:
         target = self.path(key)
-        try:
+        with self._io("write", key):
             if self.local:
                 directory = os.path.dirname(target)
                 os.makedirs(directory, exist_ok=True)
@@ -70,10 +85,6 @@ class ArtifactStore:
             else:
                 # Object stores replace an object in one PUT: already atomic.
                 self.fs.pipe_file(target, data)
-        except OSError as exc:
-            raise DependencyError(
-                f"artifact store {self._display}: cannot write {key}: {exc}"
-            ) from exc
         return self.url(key)
 
     def write_text(self, key: str, text: str) -> str:
@@ -112,17 +123,15 @@ class ArtifactStore:
 
     # -- reading -----------------------------------------------------------------------------
     def exists(self, key: str) -> bool:
-        return bool(self.fs.exists(self.path(key)))
+        with self._io("read", key):
+            return bool(self.fs.exists(self.path(key)))
 
     def read_bytes(self, key: str) -> bytes:
         try:
-            data: bytes = self.fs.cat_file(self.path(key))
+            with self._io("read", key):
+                data: bytes = self.fs.cat_file(self.path(key))
         except FileNotFoundError:
             raise ConfigError(f"artifact {key!r} not found in {self._display}") from None
-        except OSError as exc:
-            raise DependencyError(
-                f"artifact store {self._display}: cannot read {key}: {exc}"
-            ) from exc
         return data
 
     def read_text(self, key: str) -> str:
@@ -137,9 +146,10 @@ class ArtifactStore:
     def list(self, prefix: str = "") -> list[str]:
         """Keys of every object under ``prefix`` (recursively), sorted."""
         base = self.path(prefix) if prefix else self.root
-        if not self.fs.exists(base):
-            return []
-        found = self.fs.find(base)
+        with self._io("list", prefix or "/"):
+            if not self.fs.exists(base):
+                return []
+            found = self.fs.find(base)
         root = self.root.rstrip("/") + "/"
         keys = []
         for item in found:
@@ -150,5 +160,6 @@ class ArtifactStore:
 
     def delete(self, key: str) -> None:
         target = self.path(key)
-        if self.fs.exists(target):
-            self.fs.rm(target, recursive=True)
+        with self._io("delete", key):
+            if self.fs.exists(target):
+                self.fs.rm(target, recursive=True)

@@ -54,7 +54,7 @@ test-app-java: ## app-java: mvn verify
 k6-smoke: ## k6 smoke scenarios against the locally started apps (summaries in artifacts/)
 	@mkdir -p artifacts/k6-smoke
 	@K6_SUMMARY_PATH=$(ROOT)/artifacts/k6-smoke/app-python-summary.json $(APP_PY)/scripts/k6-smoke.sh
-	@$(APP_JAVA)/scripts/k6-smoke.sh
+	@K6_SUMMARY_PATH=$(ROOT)/artifacts/k6-smoke/app-java-summary.json $(APP_JAVA)/scripts/k6-smoke.sh
 
 # --- generated files ------------------------------------------------------------------------
 .PHONY: collector dashboards k6-configmap
@@ -69,7 +69,7 @@ k6-configmap: ## Regenerate the k6 scenarios ConfigMap from include/k6 (committe
 
 # --- running the lab on one machine ---------------------------------------------------------
 .PHONY: airflow bench clean
-airflow: setup ## Airflow standalone on http://127.0.0.1:8080 (SQLite, local runner); Ctrl-C stops it
+airflow: setup ## Airflow standalone on http://127.0.0.1:8090 (SQLite, local runner); Ctrl-C stops it
 	@infra/local/airflow.sh
 
 bench: setup ## Benchmarks: figures and ratios, side by side (no pass/fail)

@@ -5,6 +5,7 @@ Exit codes:
     1  the job ran and its verdict is bad (regression, anomaly, budget breach, ...)
     2  bad input or configuration
     3  a dependency (API, server, store) is unreachable
+    10 the step was skipped on purpose (a gate was closed); its result document says why
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class ExitCode(IntEnum):
     BAD_VERDICT = 1
     BAD_INPUT = 2
     UNREACHABLE = 3
+    SKIPPED = 10
 
 
 class KindopsError(Exception):

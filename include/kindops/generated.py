@@ -2,17 +2,22 @@
 
 A :class:`Generation` is rendered in memory first; ``differences()`` is the ``--check`` verdict
 (what is missing, changed or stale) and ``write()`` writes each changed file atomically with
-ordinary permissions and removes stale ones.
+ordinary permissions and removes stale ones. :func:`run` is the ``generate [--check]`` command
+every generator shares: plan, then check or write, and report in one line per file.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kindops.errors import DependencyError
+import typer
+from rich.console import Console
+
+from kindops.errors import DependencyError, ExitCode, KindopsError
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -68,3 +73,39 @@ class Generation:
         except OSError as exc:
             raise DependencyError(f"cannot write {self.what}: {exc}") from exc
         return changed
+
+
+def run(
+    plan: Callable[[], Generation], *, check: bool, files: str, match: str, command: str
+) -> None:
+    """The body of a ``generate`` command: plan, then ``--check`` or write, and report.
+
+    ``--check`` prints each difference as ``error: ...`` on stderr and exits 1 when there is
+    one (``<n> <files> <match>`` when there is none); otherwise the changed files are written,
+    one line each, then ``<n> <files> up to date (<k> changed)``. A planning or writing error
+    is one ``error:`` line and its exit code (2 bad input, 3 cannot write). ``files`` names the
+    files (``rule files``), ``match`` how they agree with their source (``match their specs``)
+    and ``command`` the generator to run (``kindops slo generate``).
+    """
+    console = Console(soft_wrap=True, highlight=False)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    try:
+        generation = plan()
+        if check:
+            diffs = generation.differences()
+            for line in diffs:
+                err.print(f"error: {line}", markup=False)
+            if diffs:
+                err.print(f"run `uv run {command}` and commit the result", markup=False)
+                raise typer.Exit(int(ExitCode.BAD_VERDICT))
+            console.print(f"{len(generation.files)} {files} {match}", markup=False)
+            return
+        changes = generation.write()
+    except KindopsError as exc:
+        err.print(f"error: {exc.message}", markup=False)
+        raise typer.Exit(int(exc.exit_code)) from None
+    for line in changes:
+        console.print(line, markup=False)
+    console.print(
+        f"{len(generation.files)} {files} up to date ({len(changes)} changed)", markup=False
+    )

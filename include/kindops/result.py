@@ -52,10 +52,14 @@ class Result:
     summary: str
     data: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
+    #: The step did not run on purpose (a closed gate): verdict "ok", exit 10.
+    skipped: bool = False
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.OK if self.verdict == "ok" else ExitCode.BAD_VERDICT
+        if self.verdict != "ok":
+            return ExitCode.BAD_VERDICT
+        return ExitCode.SKIPPED if self.skipped else ExitCode.OK
 
 
 @dataclass
@@ -108,7 +112,8 @@ def _push_task_outcome(exit_code: int) -> None:
     from kindops.pushgateway import push_task_outcome
 
     try:
-        push_task_outcome(url, run_id.split("/", 1)[0], task_id, failed=exit_code != 0)
+        failed = exit_code not in (ExitCode.OK, ExitCode.SKIPPED)
+        push_task_outcome(url, run_id.split("/", 1)[0], task_id, failed=failed)
     except KindopsError as exc:
         log.warning("task outcome not pushed", extra={"reason": exc.message})
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from kindops import generated
 from kindops.dashboards import generate as dashboards_generate
 from kindops.dashboards.catalog import CATALOG
-from kindops.errors import ExitCode, KindopsError
 
 app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
 
@@ -31,27 +30,10 @@ def generate(
     ),
 ) -> None:
     """Render every dashboard of the catalog to Grafana JSON."""
-    console = Console(soft_wrap=True, highlight=False)
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
-    try:
-        generation = dashboards_generate.plan(out, CATALOG)
-        if check:
-            diffs = generation.differences()
-            for line in diffs:
-                err.print(f"error: {line}", markup=False)
-            if diffs:
-                err.print(
-                    "run `uv run kindops dashboards generate` and commit the result", markup=False
-                )
-                raise typer.Exit(int(ExitCode.BAD_VERDICT))
-            console.print(f"{len(generation.files)} dashboards match their code", markup=False)
-            return
-        changes = generation.write()
-    except KindopsError as exc:
-        err.print(f"error: {exc.message}", markup=False)
-        raise typer.Exit(int(exc.exit_code)) from None
-    for line in changes:
-        console.print(line, markup=False)
-    console.print(
-        f"{len(generation.files)} dashboards up to date ({len(changes)} changed)", markup=False
+    generated.run(
+        lambda: dashboards_generate.plan(out, CATALOG),
+        check=check,
+        files="dashboards",
+        match="match their code",
+        command="kindops dashboards generate",
     )

@@ -9,10 +9,14 @@ Prometheus, the store) or k6 failed to run; 10 skipped by the error-budget gate.
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, get_type_hints
 
 import typer
 from rich.console import Console
@@ -33,35 +37,88 @@ APP_OPTION = typer.Option(..., "--app", metavar="APP", help="App name (e.g. app-
 SCENARIO_OPTION = typer.Option(
     ..., "--scenario", metavar="NAME", help="Scenario (smoke, load, stress, ...)."
 )
-P95 = typer.Option(None, "--p95-threshold", help="Relative p95 rise that regresses [0.10].")
-P99 = typer.Option(None, "--p99-threshold", help="Relative p99 rise that regresses [0.20].")
-ERRORS = typer.Option(
-    None, "--error-threshold", help="Absolute failed-ratio rise that regresses [0.005]."
-)
-RPS = typer.Option(None, "--rps-threshold", help="Relative req/s drop that regresses [0.10].")
-CHECKS = typer.Option(
-    None, "--checks-threshold", help="Absolute checks-ratio drop that regresses [0.005]."
-)
-NOISE = typer.Option(None, "--noise-k", help="Noise band in robust standard deviations [3].")
-SIZE = typer.Option(None, "--history-size", help="Baseline = median of the last N runs [5].")
-MIN_HISTORY = typer.Option(None, "--min-history", help="Fewer accepted runs: inconclusive [3].")
-MIN_REQUESTS = typer.Option(
-    None, "--min-requests", help="Fewer requests: inconclusive, not accepted [100]."
-)
 
 
-def _overrides(**given: float | int | None) -> dict[str, float | int | None]:
-    names = {
-        "p95_threshold": "p95",
-        "p99_threshold": "p99",
-        "error_threshold": "error_ratio",
-        "rps_threshold": "rps",
-        "checks_threshold": "checks",
-    }
-    return {names.get(k, k): v for k, v in given.items()}
+def _threshold(flag: str, text: str) -> Any:
+    return field(default=None, metadata={"option": typer.Option(None, flag, help=text)})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The regression limits ``run`` and ``compare`` take as options; None keeps the configured
+    value (``KINDOPS_K6_*``, else the default in brackets). Each field is one option, declared
+    here once: :func:`threshold_options` puts them in a command's signature."""
+
+    p95: float | None = _threshold("--p95-threshold", "Relative p95 rise that regresses [0.10].")
+    p99: float | None = _threshold("--p99-threshold", "Relative p99 rise that regresses [0.20].")
+    errors: float | None = _threshold(
+        "--error-threshold", "Absolute failed-ratio rise that regresses [0.005]."
+    )
+    rps: float | None = _threshold("--rps-threshold", "Relative req/s drop that regresses [0.10].")
+    checks: float | None = _threshold(
+        "--checks-threshold", "Absolute checks-ratio drop that regresses [0.005]."
+    )
+    noise_k: float | None = _threshold("--noise-k", "Noise band in robust standard deviations [3].")
+    history_size: int | None = _threshold(
+        "--history-size", "Baseline = median of the last N runs [5]."
+    )
+    min_history: int | None = _threshold("--min-history", "Fewer accepted runs: inconclusive [3].")
+    min_requests: int | None = _threshold(
+        "--min-requests", "Fewer requests: inconclusive, not accepted [100]."
+    )
+
+    def overrides(self) -> dict[str, float | int | None]:
+        """The :class:`~kindops.k6.settings.Limits` fields these options override."""
+        return {
+            "p95": self.p95,
+            "p99": self.p99,
+            "error_ratio": self.errors,
+            "rps": self.rps,
+            "checks": self.checks,
+            "noise_k": self.noise_k,
+            "history_size": self.history_size,
+            "min_history": self.min_history,
+            "min_requests": self.min_requests,
+        }
+
+
+NO_THRESHOLDS = Thresholds()
+
+
+def threshold_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Declare the :class:`Thresholds` options in ``command``'s signature where its
+    ``thresholds`` parameter is (``--help`` lists them there), and call ``command`` with the
+    ``Thresholds`` they make. Typer reads the options from the signature, as for any command."""
+    signature = inspect.signature(command)
+    names = [f.name for f in fields(Thresholds)]
+    if "thresholds" not in signature.parameters or set(names) & set(signature.parameters):
+        raise TypeError(f"{command.__name__}: needs a thresholds parameter, and no threshold name")
+    hints = get_type_hints(command)
+    field_hints = get_type_hints(Thresholds)
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.name != "thresholds":
+            params.append(param.replace(annotation=hints[param.name]))
+            continue
+        params += [
+            inspect.Parameter(
+                f.name, param.kind, default=f.metadata["option"], annotation=field_hints[f.name]
+            )
+            for f in fields(Thresholds)
+        ]
+
+    @functools.wraps(command)
+    def wrapper(**options: Any) -> None:
+        thresholds = Thresholds(**{name: options.pop(name) for name in names})
+        command(**options, thresholds=thresholds)
+
+    wrapper.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    setattr(wrapper, "__signature__", inspect.Signature(params, return_annotation=None))  # noqa: B010
+    return wrapper
 
 
 @app.command()
+@threshold_options
 def run(
     app_name: str = APP_OPTION,
     scenario: str = SCENARIO_OPTION,
@@ -86,29 +143,10 @@ def run(
     probe: bool = typer.Option(
         True, "--probe/--no-probe", help="Check the app answers before running k6."
     ),
-    p95: float | None = P95,
-    p99: float | None = P99,
-    errors: float | None = ERRORS,
-    rps: float | None = RPS,
-    checks: float | None = CHECKS,
-    noise_k: float | None = NOISE,
-    history_size: int | None = SIZE,
-    min_history: int | None = MIN_HISTORY,
-    min_requests: int | None = MIN_REQUESTS,
+    thresholds: Thresholds = NO_THRESHOLDS,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run a scenario with k6, keep its summary, and judge it against the history."""
-    overrides = _overrides(
-        p95_threshold=p95,
-        p99_threshold=p99,
-        error_threshold=errors,
-        rps_threshold=rps,
-        checks_threshold=checks,
-        noise_k=noise_k,
-        history_size=history_size,
-        min_history=min_history,
-        min_requests=min_requests,
-    )
     outcome: list[Result] = []
 
     def job(ctx: Context) -> Result:
@@ -124,7 +162,7 @@ def run(
             gate_slos=gate_slo or [],
             extra_env=env or [],
             probe=probe,
-            overrides=overrides,
+            overrides=thresholds.overrides(),
         )
         outcome.append(result)
         return result
@@ -137,27 +175,27 @@ def run(
 def _execute_and_explain(
     name: str, job: Callable[[Context], Result], as_json: bool, outcome: list[Result]
 ) -> None:
-    """``execute``, then: exit 10 instead of 0 when the gate skipped the step (the result
-    document is stored as usual, with ``data.skipped``), and for a skip or a bad verdict one
-    last line on stderr saying why (what the task's failure or skip message shows)."""
+    """``execute``, then, for a skip (exit 10: the gate closed; the result document says
+    ``data.skipped``) or a bad verdict, one last line on stderr saying why (what the task's
+    failure or skip message shows)."""
     try:
         execute(name, job, as_json)
     except typer.Exit as done:
         result = outcome[0] if outcome else None
         err = Console(stderr=True, soft_wrap=True)
-        if result is not None and done.exit_code == 0 and result.data.get("skipped"):
+        if result is not None and done.exit_code == GATE_CLOSED_EXIT:
             err.print(
                 f"skipped (exit {GATE_CLOSED_EXIT}): {result.summary}",
                 markup=False,
                 highlight=False,
             )
-            raise typer.Exit(GATE_CLOSED_EXIT) from None
         if result is not None and done.exit_code == 1:
             err.print(f"bad verdict (exit 1): {result.summary}", markup=False, highlight=False)
         raise
 
 
 @app.command("compare")
+@threshold_options
 def compare_cmd(
     app_name: str = APP_OPTION,
     scenario: str = SCENARIO_OPTION,
@@ -176,29 +214,10 @@ def compare_cmd(
     record: bool = typer.Option(
         True, "--record/--no-record", help="Record the run in the history (and accept it if good)."
     ),
-    p95: float | None = P95,
-    p99: float | None = P99,
-    errors: float | None = ERRORS,
-    rps: float | None = RPS,
-    checks: float | None = CHECKS,
-    noise_k: float | None = NOISE,
-    history_size: int | None = SIZE,
-    min_history: int | None = MIN_HISTORY,
-    min_requests: int | None = MIN_REQUESTS,
+    thresholds: Thresholds = NO_THRESHOLDS,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Judge a k6 summary (handleSummary JSON) against the stored history of its app+scenario."""
-    overrides = _overrides(
-        p95_threshold=p95,
-        p99_threshold=p99,
-        error_threshold=errors,
-        rps_threshold=rps,
-        checks_threshold=checks,
-        noise_k=noise_k,
-        history_size=history_size,
-        min_history=min_history,
-        min_requests=min_requests,
-    )
     outcome: list[Result] = []
 
     def job(ctx: Context) -> Result:
@@ -210,7 +229,7 @@ def compare_cmd(
             profile=profile,
             k6_exit_code=k6_exit_code,
             record=record,
-            overrides=overrides,
+            overrides=thresholds.overrides(),
         )
         outcome.append(result)
         return result

@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from kindops.errors import ExitCode, KindopsError
+from kindops import generated
 from kindops.result import JSON_OPTION, execute
 from kindops.slo import generate as slo_generate
 from kindops.slo import jobs
@@ -50,27 +49,12 @@ def generate(
     ),
 ) -> None:
     """Turn SLO specs into Prometheus recording and burn-rate alert rules."""
-    console = Console(soft_wrap=True, highlight=False)
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
-    try:
-        generation = slo_generate.plan(specs, out)
-        if check:
-            diffs = generation.differences()
-            for line in diffs:
-                err.print(f"error: {line}", markup=False)
-            if diffs:
-                err.print("run `uv run kindops slo generate` and commit the result", markup=False)
-                raise typer.Exit(int(ExitCode.BAD_VERDICT))
-            console.print(f"{len(generation.files)} rule files match their specs", markup=False)
-            return
-        changes = generation.write()
-    except KindopsError as exc:
-        err.print(f"error: {exc.message}", markup=False)
-        raise typer.Exit(int(exc.exit_code)) from None
-    for line in changes:
-        console.print(line, markup=False)
-    console.print(
-        f"{len(generation.files)} rule files up to date ({len(changes)} changed)", markup=False
+    generated.run(
+        lambda: slo_generate.plan(specs, out),
+        check=check,
+        files="rule files",
+        match="match their specs",
+        command="kindops slo generate",
     )
 
 

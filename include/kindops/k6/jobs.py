@@ -315,7 +315,8 @@ def _skipped(
         "skipped": True,
         "push": _push_step(settings, app, scenario, "skipped", None, None),
     }
-    return Result(job, "ok", f"{app} {scenario}: skipped — {decision.reason}", data, {"step": url})
+    summary = f"{app} {scenario}: skipped — {decision.reason}"
+    return Result(job, "ok", summary, data, {"step": url}, skipped=True)
 
 
 # -- kindops k6 compare ----------------------------------------------------------------------

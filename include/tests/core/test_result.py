@@ -25,10 +25,11 @@ def job(outcome: str, as_json: bool = JSON_OPTION) -> None:
         url = ctx.store.write_text(ctx.key("demo.job", "report.md"), "# report\n")
         return Result(
             "demo.job",
-            "ok" if outcome == "ok" else "bad",
+            "bad" if outcome == "bad" else "ok",
             f"outcome {outcome}",
             data={"n": 3},
             artifacts={"report": url},
+            skipped=outcome == "skipped",
         )
 
     execute("demo.job", run, as_json)
@@ -60,6 +61,16 @@ def test_bad_verdict_exits_1_and_still_stores(runner: CliRunner, tmp_path: Path)
     assert res.exit_code == 1
     assert "BAD demo.job: outcome bad" in res.stdout
     assert (tmp_path / "art/demo-job/demo_dag_20261125T000000/result.json").exists()
+
+
+def test_a_skipped_step_exits_10_and_its_document_says_so(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    res = runner.invoke(app, ["skipped", "--json"])
+    assert res.exit_code == 10, res.output
+    assert json.loads(res.stdout)["exit_code"] == 10
+    stored = tmp_path / "art/demo-job/demo_dag_20261125T000000/result.json"
+    assert json.loads(stored.read_text())["exit_code"] == 10
 
 
 @pytest.mark.parametrize(
@@ -110,8 +121,13 @@ def test_task_outcome_is_pushed_when_a_pushgateway_is_set(
         monkeypatch.setenv("KINDOPS_TASK_ID", "plan")
         assert runner.invoke(app, ["bad"]).exit_code == 1
         assert runner.invoke(app, ["config"]).exit_code == 2
+        assert runner.invoke(app, ["skipped"]).exit_code == 10
     finally:
         server.shutdown()
     paths = [p for p, _ in seen]
-    assert paths == ["/metrics/job/kindops-tasks/dag_id/demo_dag/task_id/plan"] * 2
-    assert all("kindops_job_last_run_failed 1.0" in body for _, body in seen)
+    assert paths == ["/metrics/job/kindops-tasks/dag_id/demo_dag/task_id/plan"] * 3
+    failed = [
+        next(ln for ln in body.splitlines() if ln.startswith("kindops_job_last_run_failed "))
+        for _, body in seen
+    ]
+    assert failed == [f"kindops_job_last_run_failed {v}" for v in ("1.0", "1.0", "0.0")]

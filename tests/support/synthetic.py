@@ -212,17 +212,28 @@ def apps(points: int, step: float) -> Iterator[Series]:
         points,
         step,
     )
+    api = {"job": "app-python", **ORDERS_SCOPE}
     for queue, age in (("orders", 4.0), ("orders-dlq", 0.0)):
         dest = {**worker, "messaging_destination_name": queue}
         yield gauge("orders_queue_oldest_age_seconds", dest, age, points, wave=age / 2)
-        for state, depth in (("visible", 12.0 if queue == "orders" else 1.0), ("in_flight", 3.0)):
-            yield gauge(
-                "orders_queue_messages",
-                {**dest, "orders_queue_message_state": state},
-                depth,
-                points,
-                wave=2.0 if queue == "orders" else 0.0,
-            )
+        # the queue depth, read by the worker and (its own view, kept when no worker runs)
+        # by the API
+        for reader in (worker, api):
+            for state, depth in (
+                ("visible", 12.0 if queue == "orders" else 1.0),
+                ("in_flight", 3.0),
+            ):
+                yield gauge(
+                    "orders_queue_messages",
+                    {
+                        **reader,
+                        "messaging_destination_name": queue,
+                        "orders_queue_message_state": state,
+                    },
+                    depth,
+                    points,
+                    wave=2.0 if queue == "orders" else 0.0,
+                )
     for job in ("app-python", "app-python-worker", "app-java"):
         yield gauge("up", {"job": job, "instance": f"{job}-0"}, 1, points)
 
@@ -315,23 +326,24 @@ def pushed(end: float, points: int) -> Iterator[Series]:
         yield gauge(
             "push_failure_time_seconds", at(job), 0.0 if job != "k6-baseline" else end, points
         )
-    for dag, task, failed in (
-        ("config_backup", "backup", 0),
-        ("k6_baseline", "run", 1),
-        ("cost_review", "review", 0),
+    for dag, task, failed, ended in (
+        ("config_backup", "backup", 0, 5 * hour),
+        ("config_backup", "verify", 0, 5 * hour - 300),
+        ("k6_baseline", "run", 1, 30 * hour),
+        ("cost_review", "review", 0, 9 * hour),
     ):
-        yield gauge(
-            "kindops_job_last_run_failed",
-            {**at(dag.replace("_", "-")), "dag_id": dag, "task_id": task},
-            failed,
-            points,
-        )
-    backup = {**at("config-backup"), "backup": "cluster-config"}
+        task_ids = {**at("kindops-tasks"), "dag_id": dag, "task_id": task}
+        yield gauge("kindops_job_last_run_failed", task_ids, failed, points)
+        yield gauge("kindops_job_last_run_timestamp_seconds", task_ids, end - ended, points)
+    backup = at("config-backup")
     yield gauge("kindops_backup_last_success_timestamp_seconds", backup, end - 5 * hour, points)
-    yield gauge("kindops_backup_last_verified_timestamp_seconds", backup, end - 50 * hour, points)
+    yield gauge(
+        "kindops_backup_last_verified_timestamp_seconds", backup, end - 5 * hour + 240, points
+    )
     yield gauge("kindops_backup_size_bytes", backup, 4.2e6, points)
     yield gauge("kindops_backup_objects", backup, 312, points)
     yield from cost_review(points)
+    yield from k6_baseline(end, points)
     budget = {**at("aws-budget"), "budget": "kindops-lab-monthly"}
     yield gauge("kindops_aws_budget_used_ratio", budget, 0.42, points)
     yield gauge("kindops_aws_budget_forecast_ratio", budget, 0.9, points)
@@ -367,6 +379,44 @@ def cost_review(points: int) -> Iterator[Series]:
     yield gauge("kindops_cost_idle_ratio", cost, 0.34, points)
     yield gauge("kindops_cost_inconclusive", {**cost, "group_by": "namespace"}, 0, points)
     yield gauge("kindops_cost_review_day_timestamp_seconds", cost, 1.7e9, points)
+
+
+def k6_baseline(end: float, points: int) -> Iterator[Series]:
+    """The weekly k6 baseline's push per step (include/kindops/k6/push.py): figures, baseline
+    median and noise band, verdict (one-hot), run time. Half-way through the history this
+    week's run replaces last week's push. app-python stress was skipped by the error-budget gate
+    this week (a skipped step keeps its figures), app-java load regressed."""
+    day = 86400.0
+    half = points // 2
+
+    def step(name: str, ids: Mapping[str, str], before: float, after: float) -> Series:
+        return Series(name, dict(ids), [before if i < half else after for i in range(points)])
+
+    for app, scenario, p95, rps, verdict in (
+        ("app-python", "smoke", 0.041, 12.0, "pass"),
+        ("app-python", "load", 0.085, 48.0, "improved"),
+        ("app-python", "stress", 0.21, 95.0, "skipped"),
+        ("app-java", "smoke", 0.032, 14.0, "inconclusive"),
+        ("app-java", "load", 0.12, 44.0, "regressed"),
+        ("app-java", "stress", 0.18, 102.0, "pass"),
+    ):
+        ids = {"job": "k6-baseline", "instance": "", "app": app, "scenario": scenario}
+        last_week = 1.0 if verdict == "skipped" else 1.02
+        for name, base, noise in (
+            ("p95_seconds", p95, p95 * 0.05),
+            ("p99_seconds", p95 * 1.6, p95 * 0.1),
+            ("rps", rps, rps * 0.03),
+            ("error_ratio", 0.002, 0.001),
+            ("check_ratio", 0.999, 0.001),
+        ):
+            now = base * 1.3 if verdict == "regressed" and name.startswith("p9") else base
+            yield step(f"kindops_k6_{name}", ids, round(base * last_week, 6), round(now, 6))
+            yield step(f"kindops_k6_baseline_{name}", ids, base, base)
+            yield step(f"kindops_k6_baseline_noise_{name}", ids, round(noise, 6), round(noise, 6))
+        yield step("kindops_k6_run_timestamp_seconds", ids, end - 8 * day, end - day)
+        for name in ("pass", "improved", "inconclusive", "regressed", "failed", "skipped"):
+            one_hot = {**ids, "verdict": name}
+            yield step("kindops_k6_verdict", one_hot, float(name == "pass"), float(name == verdict))
 
 
 def opencost(points: int) -> Iterator[Series]:

@@ -1,5 +1,5 @@
-"""Shared fixtures: a real AWS-API server (moto_server), an OTLP sink, a pricing stub, and the
-orders stacks (API and worker as real processes)."""
+"""Shared fixtures: a real AWS-API server (moto_server), an OTLP sink, a pricing stub, the real
+app-java, and the orders stacks (API and worker as real processes)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app_java import AppJava, AppJavaUnavailable, ensure_jar
 from orders.devtools.otlp_sink import OtlpSink
 from orders.devtools.stack import LOCAL_AWS_ENV, MotoServer
 from orders.devtools.tcp_proxy import TcpProxy
@@ -45,6 +46,19 @@ def pricing_stub() -> Iterator[PricingStub]:
     stub.start()
     yield stub
     stub.stop()
+
+
+@pytest.fixture(scope="session")
+def app_java(workdir: Path, sink: OtlpSink) -> Iterator[AppJava]:
+    """The real app-java from its jar (built first if missing or stale), traces to the sink;
+    started once per session."""
+    try:
+        app = AppJava(ensure_jar(), workdir / "app-java.log", sink.endpoint)
+        app.start()
+    except AppJavaUnavailable as exc:
+        pytest.fail(f"app-java: {exc}", pytrace=False)
+    yield app
+    app.stop()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from orders.adapters.dynamodb import OrdersTable
 from orders.adapters.sqs import OrdersQueue
 from orders.bootstrap import bootstrap
 from orders.devtools.otlp_sink import OtlpSink
-from orders.devtools.stack import LocalStack, ManagedProcess, MotoServer
+from orders.devtools.stack import LocalStack, ManagedProcess, MotoServer, wait_until
 from orders.devtools.tcp_proxy import TcpProxy
 from orders.settings import Settings
 
@@ -81,3 +81,25 @@ def make_stack(
     return RunningStack(
         stack, api_process, worker_process, httpx.Client(base_url=stack.base_url, timeout=30)
     )
+
+
+def take_from_dlq(queue: OrdersQueue, body_contains: str, timeout: float = 60) -> dict[str, Any]:
+    """Receive from the DLQ until a message whose body contains the marker shows up."""
+
+    def probe() -> dict[str, Any] | None:
+        response = queue.client.receive_message(
+            QueueUrl=queue.dlq_url,
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=0,
+            WaitTimeSeconds=0,
+        )
+        for raw in response.get("Messages", []):
+            if body_contains in raw["Body"]:
+                queue.client.delete_message(
+                    QueueUrl=queue.dlq_url, ReceiptHandle=raw["ReceiptHandle"]
+                )
+                return dict(raw)
+        return None
+
+    return wait_until(probe, timeout, f"DLQ message containing {body_contains}", interval=0.2)

@@ -135,7 +135,10 @@ class Settings(BaseSettings):
     queue_stats_interval_seconds: NonNegativeSeconds = Field(
         default=15.0,
         validation_alias="QUEUE_STATS_INTERVAL_SECONDS",
-        description="How often the worker reads queue depths for the gauges.",
+        description=(
+            "How often the worker and the API read queue depths for the gauges "
+            "(0: the worker reads at every poll, the API not at all)."
+        ),
     )
 
     # --- pricing (app-java) ---

@@ -26,7 +26,11 @@ def client_config(
         region_name=settings.aws_region,
         connect_timeout=connect_timeout or settings.aws_connect_timeout_seconds,
         read_timeout=read_timeout or settings.aws_read_timeout_seconds,
-        retries={"mode": "standard", "max_attempts": max_attempts or settings.aws_max_attempts},
+        # total attempts, the first included (botocore's "max_attempts" counts retries only)
+        retries={
+            "mode": "standard",
+            "total_max_attempts": max_attempts or settings.aws_max_attempts,
+        },
         max_pool_connections=50,
     )
 

@@ -10,6 +10,7 @@ from orders.adapters.dynamodb import OrdersTable
 from orders.adapters.sqs import OrdersQueue
 from orders.services.faults import FaultFlags
 from orders.services.ordering import OrderService
+from orders.services.queue_depth import QueueDepthPoller
 from orders.settings import Settings
 from orders.telemetry.metrics import Instruments
 
@@ -20,6 +21,7 @@ class Container:
     orders: OrderService
     faults: FaultFlags
     instruments: Instruments
+    queue_depth: QueueDepthPoller  # started and stopped with the app
     probe_queue: OrdersQueue  # short timeouts, one attempt: for readiness
     probe_table: OrdersTable
 

@@ -21,6 +21,7 @@ from orders.domain.faults import Faults
 from orders.errors import DependencyUnavailable, IdempotencyConflict, OrderNotFound
 from orders.services.faults import FaultFlags
 from orders.services.ordering import OrderService
+from orders.services.queue_depth import QueueDepth, QueueDepthPoller
 from orders.settings import Settings
 from orders.telemetry.metrics import Instruments
 
@@ -66,6 +67,10 @@ def build_container(settings: Settings) -> Container:
             settings.faults_refresh_seconds,
         ),
         instruments=instruments,
+        # the backlog as the producer sees it: still exported when no worker runs
+        queue_depth=QueueDepthPoller(
+            QueueDepth(queue(**probe), instruments), settings.queue_stats_interval_seconds
+        ),
         probe_queue=queue(**probe),
         probe_table=OrdersTable(aws.dynamodb_client(settings, **probe), settings.table_name),
     )
@@ -103,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container.queue_depth.start()
         app.state.started = True
         log.info(
             "api started",
@@ -114,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         yield
         log.info("api stopping")
+        container.queue_depth.stop()
 
     app = FastAPI(title="orders", version=__version__, lifespan=lifespan)
     app.state.container = container

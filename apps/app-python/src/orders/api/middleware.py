@@ -48,6 +48,7 @@ async def _inject_faults(request: Request, call_next: Handler) -> Response:
     faults = await run_in_threadpool(container.faults.current)
     if faults.latency_ms:
         container.instruments.faults_injected.add(1, {semconv.FAULT_TYPE: "latency"})
+        log.warning("injected fault: added latency", extra={"delay_ms": faults.latency_ms})
         await asyncio.sleep(faults.latency_ms / 1000)
     if faults.error_rate and random.random() < faults.error_rate:  # noqa: S311 - not crypto
         container.instruments.faults_injected.add(1, {semconv.FAULT_TYPE: "error"})

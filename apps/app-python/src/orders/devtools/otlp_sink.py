@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -162,6 +163,13 @@ class OtlpSink:
 
     # --- decoding ---
     def receive(self, path: str, payload: bytes) -> bytes:
+        """Decode and keep one export request; ValueError for an unknown path or a bad body."""
+        try:
+            return self._receive(path, payload)
+        except DecodeError as exc:
+            raise ValueError(f"undecodable OTLP request to {path}: {exc}") from exc
+
+    def _receive(self, path: str, payload: bytes) -> bytes:
         if path == "/v1/traces":
             traces = trace_service_pb2.ExportTraceServiceRequest.FromString(payload)
             spans = self._decode_spans(traces)

@@ -198,7 +198,7 @@ ORDERS_QUEUE_MESSAGES = MetricSpec(
     unit="{message}",
     description="Approximate messages in the queue and the DLQ, visible or in flight.",
     attributes=frozenset({MESSAGING_DESTINATION_NAME, QUEUE_MESSAGE_STATE}),
-    emitted_by=_WORKER,
+    emitted_by=_BOTH,  # each reads the queue: the API's view survives a dead worker
 )
 ORDERS_FAULTS_INJECTED = MetricSpec(
     name="orders.faults.injected",

@@ -16,6 +16,7 @@ from orders.domain.faults import Faults
 from orders.errors import DependencyUnavailable
 from orders.services.faults import FaultFlags
 from orders.services.processing import OrderProcessor
+from orders.services.queue_depth import QueueDepth
 from orders.telemetry import semconv
 from orders.telemetry.metrics import Instruments
 
@@ -53,6 +54,8 @@ class Consumer:
         self.concurrency = concurrency
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="order")
         self._stats_at: float | None = None
+        # read from the polling loop: a hung loop freezes this view (the API keeps its own)
+        self.depth = QueueDepth(queue, instruments)
 
     def stop(self) -> None:
         self._stop.set()
@@ -151,19 +154,7 @@ class Consumer:
         if self._stats_at is not None and now - self._stats_at < self.stats_interval_seconds:
             return
         self._stats_at = now
-        for name in (self.queue.queue_name, self.queue.dlq_name):
-            try:
-                with suppress_instrumentation():
-                    url = self.queue.url if name == self.queue.queue_name else self.queue.dlq_url
-                    visible, in_flight = self.queue.depth(url)
-            except DependencyUnavailable as exc:
-                log.warning("queue depth not read", extra={"queue": name, "reason": str(exc)})
-                continue
-            for state, value in (("visible", visible), ("in_flight", in_flight)):
-                self.instruments.queue_messages.set(
-                    value,
-                    {semconv.MESSAGING_DESTINATION_NAME: name, semconv.QUEUE_MESSAGE_STATE: state},
-                )
+        self.depth.refresh()
 
     def _beat(self) -> None:
         if self.heartbeat is None:

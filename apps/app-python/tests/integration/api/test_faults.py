@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,12 +43,27 @@ def put(stack: RunningStack, **flags: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-def create(stack: RunningStack) -> Any:
+def create(stack: RunningStack, trace_id: str | None = None) -> Any:
+    headers = {"Idempotency-Key": f"faults-{uuid.uuid4().hex}"}
+    if trace_id is not None:  # the request's server span, and so its log lines, get this id
+        headers["traceparent"] = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
     return stack.client.post(
         "/orders",
         json={"customer_id": "c-faults", "items": [{"sku": "SKU-001", "quantity": 1}]},
-        headers={"Idempotency-Key": f"faults-{uuid.uuid4().hex}"},
+        headers=headers,
     )
+
+
+def api_lines(stack: RunningStack, trace_id: str) -> dict[str, dict[str, Any]]:
+    """The API's log lines of one request by message, once its access line is written."""
+    assert stack.api is not None
+    stack.api.wait_for_log(
+        lambda line: line["message"] == "request" and line["trace_id"] == trace_id,
+        30,
+        f"the access line of trace {trace_id}",
+    )
+    lines = stack.api.json_lines()
+    return {line["message"]: line for line in lines if line["trace_id"] == trace_id}
 
 
 def test_admin_api_requires_the_token(faults_stack: RunningStack) -> None:
@@ -70,13 +84,19 @@ def test_error_rate_and_latency_take_effect_and_turn_off(faults_stack: RunningSt
         assert failing.json() == {"detail": "injected fault: error"}
         assert faults_stack.client.get("/healthz/ready").status_code == 200  # probes unaffected
         put(faults_stack, latency_ms=300)
-        started = time.monotonic()
-        slow = create(faults_stack)
-        assert slow.status_code == 202
-        assert time.monotonic() - started >= 0.3  # the injected delay is a lower bound
+        slow_trace = uuid.uuid4().hex
+        assert create(faults_stack, slow_trace).status_code == 202
+        slow = api_lines(faults_stack, slow_trace)
+        assert slow["injected fault: added latency"]["delay_ms"] == 300
+        assert slow["injected fault: added latency"]["level"] == "WARNING"
+        assert slow["request"]["http.response.status_code"] == 202
     finally:
         put(faults_stack)
-    assert create(faults_stack).status_code == 202
+    off_trace = uuid.uuid4().hex
+    assert create(faults_stack, off_trace).status_code == 202
+    off = api_lines(faults_stack, off_trace)
+    assert "injected fault: added latency" not in off
+    assert "injected fault: error response" not in off
     assert faults_stack.client.get("/admin/faults", headers=ADMIN).json()["faults"] == OFF
     assert faults_stack.api is not None
     changes = [

@@ -1,4 +1,6 @@
-"""The worker as a real process: processing, duplicates, dead-lettering, pricing via app-java."""
+"""The worker as a real process: processing, duplicates, dead-lettering, and pricing failures that
+the real app-java does not produce on demand (a stub speaking its quote API). Pricing by the real
+app-java, its unknown-SKU answer and its outage: ``tests/integration/test_app_java.py``."""
 
 from __future__ import annotations
 
@@ -6,15 +8,14 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from orders.adapters.sqs import FAILURE_TYPE_ATTRIBUTE, OrdersQueue
+from orders.adapters.sqs import FAILURE_TYPE_ATTRIBUTE
 from orders.devtools.stack import MotoServer, wait_until
 from orders.domain.models import Order, OrderItem, OrderMessage, OrderRequest, OrderStatus
-from pricing_stub import ALWAYS_500, FLAKY_503, UNKNOWN, PricingStub
-from stacks import RunningStack, make_stack
+from pricing_stub import ALWAYS_500, FLAKY_503, PricingStub
+from stacks import RunningStack, make_stack, take_from_dlq
 
 pytestmark = pytest.mark.integration
 
@@ -22,28 +23,6 @@ pytestmark = pytest.mark.integration
 def new_message(sku: str = "SKU-001", quantity: int = 1) -> OrderMessage:
     request = OrderRequest(customer_id="c-worker", items=[OrderItem(sku=sku, quantity=quantity)])
     return OrderMessage.from_order(Order.new(request))
-
-
-def take_from_dlq(queue: OrdersQueue, body_contains: str, timeout: float = 60) -> dict[str, Any]:
-    """Receive from the DLQ until a message whose body contains the marker shows up."""
-
-    def probe() -> dict[str, Any] | None:
-        response = queue.client.receive_message(
-            QueueUrl=queue.dlq_url,
-            MaxNumberOfMessages=10,
-            MessageAttributeNames=["All"],
-            VisibilityTimeout=0,
-            WaitTimeSeconds=0,
-        )
-        for raw in response.get("Messages", []):
-            if body_contains in raw["Body"]:
-                queue.client.delete_message(
-                    QueueUrl=queue.dlq_url, ReceiptHandle=raw["ReceiptHandle"]
-                )
-                return dict(raw)
-        return None
-
-    return wait_until(probe, timeout, f"DLQ message containing {body_contains}", interval=0.2)
 
 
 def stored_order(running: RunningStack, order_id: str, status: OrderStatus) -> Order:
@@ -105,7 +84,7 @@ def test_unknown_sku_marks_the_order_failed_and_dead_letters(main_stack: Running
     assert main_stack.client.get(f"/orders/{order_id}").json()["status"] == "failed"
 
 
-# --- pricing stack: app-java's quote API (a local stub), receive limit 2 ---
+# --- pricing stack: app-java's quote API (a local stub: 5xx on demand), receive limit 2 ---
 @pytest.fixture(scope="module")
 def pricing_stack(
     workdir: Path, moto: MotoServer, pricing_stub: PricingStub
@@ -127,38 +106,12 @@ def pricing_stack(
     running.stack.stop()
 
 
-def test_priced_by_app_java(pricing_stack: RunningStack, pricing_stub: PricingStub) -> None:
-    message = new_message("SKU-002", 3)
-    pricing_stack.queue().send(message)
-    order = stored_order(pricing_stack, message.order_id, OrderStatus.STORED)
-    assert order.pricing_source is not None
-    assert order.pricing_source.value == "app-java"
-    assert order.total_cents == 3 * 2499
-    assert order.lines is not None
-    assert order.lines[0].unit_price_cents == 2499
-    calls = [r["body"] for r in pricing_stub.requests if r["body"]["orderId"] == message.order_id]
-    assert calls  # every call (a slow answer may be retried) carries the contract's body
-    assert all(
-        call == {"orderId": message.order_id, "items": [{"sku": "SKU-002", "quantity": 3}]}
-        for call in calls
-    )
-
-
 def test_a_5xx_then_success_is_retried_within_the_delivery(pricing_stack: RunningStack) -> None:
     message = new_message(FLAKY_503)
     pricing_stack.queue().send(message)
     stored_order(pricing_stack, message.order_id, OrderStatus.STORED)
     line = pricing_stack.wait_worker_line(message.order_id, "order stored")
     assert line["receive_count"] == 1
-
-
-def test_unknown_sku_from_app_java_fails_permanently(pricing_stack: RunningStack) -> None:
-    message = new_message(UNKNOWN)
-    pricing_stack.queue().send(message)
-    order = stored_order(pricing_stack, message.order_id, OrderStatus.FAILED)
-    assert order.error is not None
-    assert "404" in order.error or "unknown" in order.error
-    take_from_dlq(pricing_stack.queue(), message.order_id)
 
 
 def test_persistent_5xx_goes_to_the_dlq_by_the_redrive_policy(pricing_stack: RunningStack) -> None:
@@ -175,25 +128,3 @@ def test_persistent_5xx_goes_to_the_dlq_by_the_redrive_policy(pricing_stack: Run
     assert FAILURE_TYPE_ATTRIBUTE not in dead.get("MessageAttributes", {})  # moved by SQS
     order = pricing_stack.table().get_order(message.order_id)
     assert order is None or order.status is not OrderStatus.STORED
-
-
-def test_app_java_down_fails_cleanly_and_the_order_is_stored_once_it_is_back(
-    pricing_stack: RunningStack, pricing_stub: PricingStub
-) -> None:
-    pricing_stub.stop()
-    try:
-        message = new_message("SKU-003", 1)
-        pricing_stack.queue().send(message)
-        line = pricing_stack.wait_worker_line(
-            message.order_id, "order processing failed; message left on the queue for redelivery"
-        )
-        assert line["error_type"] == "pricing_unavailable"
-        assert pricing_stub.url in line["reason"]
-        assert line["retry_in_seconds"] == 2
-        assert pricing_stack.table().get_order(message.order_id) is None  # nothing half-written
-    finally:
-        pricing_stub.start()  # same port: app-java is back
-    order = stored_order(pricing_stack, message.order_id, OrderStatus.STORED)
-    assert order.pricing_source is not None
-    assert order.pricing_source.value == "app-java"
-    assert pricing_stack.wait_worker_line(message.order_id, "order stored")["receive_count"] == 2

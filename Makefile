@@ -42,10 +42,15 @@ typecheck: ## mypy over all Python
 	@$(RUN) mypy
 	@cd $(APP_PY) && $(UV) run --frozen mypy
 
-test-lab: ## Jobs package, plugins, DAGs (incl. `airflow dags test` on the local runner)
+# The app-java jar, which lab and app-python tests run for real (built once, when stale).
+APP_JAVA_JAR := $(APP_JAVA)/target/app-java.jar
+$(APP_JAVA_JAR): $(APP_JAVA)/pom.xml $(shell find $(APP_JAVA)/src/main -type f)
+	@cd $(APP_JAVA) && mvn -B -ntp -q -DskipTests package
+
+test-lab: $(APP_JAVA_JAR) ## Jobs package, plugins, DAGs (incl. `airflow dags test` on the local runner)
 	@$(RUN) pytest
 
-test-app-python: ## app-python unit + integration tests
+test-app-python: $(APP_JAVA_JAR) ## app-python unit + integration tests
 	@cd $(APP_PY) && $(UV) run --frozen pytest
 
 test-app-java: ## app-java: mvn verify

@@ -182,3 +182,12 @@ def test_service_names_agree_across_the_stack() -> None:
     assert f"http://{prometheus}" in sources
     assert f"http://{releases['loki']}.{namespace}.svc:3100" in sources
     assert f"http://{releases['tempo']}.{namespace}.svc:3200" in sources
+
+
+def test_every_alertmanager_credentials_file_is_a_mounted_secret() -> None:
+    """The operator mounts ``alertmanagerSpec.secrets`` at /etc/alertmanager/secrets/<name>/."""
+    config = (ROOT / "observability/alertmanager/alertmanager.yaml").read_text(encoding="utf-8")
+    used = set(re.findall(r"/etc/alertmanager/secrets/([a-z0-9-]+)/", config))
+    assert used, "the webhook reads its token from a mounted Secret"
+    mounted = set(dig(load("kube-prometheus-stack.yaml"), "alertmanager.alertmanagerSpec.secrets"))
+    assert used <= mounted, f"credentials files of Secrets not mounted: {sorted(used - mounted)}"

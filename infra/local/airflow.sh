@@ -2,6 +2,7 @@
 # Airflow 3 standalone for the lab on one machine: api-server (UI), scheduler, dag-processor and
 # triggerer on SQLite with the local runner. Ctrl-C (or SIGTERM) stops every process it started.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/env.sh
 . "$(dirname "$0")/env.sh"
 cd "$LAB_ROOT"
 mkdir -p "$AIRFLOW_HOME"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Environment of the lab on one machine (sourced by airflow.sh and the demo).
 # Airflow home, SQLite metadata, the local runner, no example DAGs, small parallelism.
 LAB_ROOT=${LAB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}

@@ -6,7 +6,7 @@
 #   BENCH_VUS (10), BENCH_DURATION (20s), BENCH_WARMUP (5s), K6_SUMMARY_PATH
 #   (target/k6-bench-summary.json), K6 (k6 path)
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VUS=${BENCH_VUS:-10}

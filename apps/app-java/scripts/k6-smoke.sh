@@ -4,7 +4,7 @@
 # exit code (0 = all thresholds passed, 99 = a threshold failed), or 2 if it could not run.
 #   K6_DURATION (10s), K6_VUS (1), K6_SUMMARY_PATH (target/k6-smoke-summary.json), K6 (k6 path)
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_tools

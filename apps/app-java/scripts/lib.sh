@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by k6-smoke.sh and bench.sh: build the jar if needed, run it on loopback, stop it.
 # Source it; it sets APP_DIR, REPO_DIR, K6, JAR and, after app_start, APP_PID, APP_PORT, APP_LOG.
 
@@ -34,6 +35,8 @@ app_build() {
 # Starts the jar on 127.0.0.1 on a port the OS picks, exporters off, JSON logs to a file.
 app_start() {
   APP_LOG=$APP_DIR/target/app-java-$(basename "$0" .sh).log
+  # JAVA_OPTS holds several JVM flags: split on purpose.
+  # shellcheck disable=SC2086
   SERVER_ADDRESS=127.0.0.1 SERVER_PORT=0 \
     OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \
     java ${JAVA_OPTS:-} -jar "$JAR" >"$APP_LOG" 2>&1 &

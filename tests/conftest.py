@@ -1,10 +1,13 @@
-"""Cross-cutting test setup: an isolated Airflow home, set before anything imports Airflow."""
+"""Cross-cutting test setup: an isolated Airflow home, set before anything imports Airflow; the
+shared fixtures of real local servers."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from tests.support.servers import pushgateway  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 _HOME = tempfile.mkdtemp(prefix="kindops-airflow-home-")

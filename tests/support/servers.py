@@ -10,10 +10,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -127,7 +130,13 @@ class MotoServer:
 
 
 class Pushgateway:
-    """A real Prometheus Pushgateway (Debian's binary) on loopback, with its own state file."""
+    """A real Prometheus Pushgateway (Debian's binary) on loopback, with its own state file and
+    log in ``workdir`` (the Debian build otherwise persists to a shared file under /var/lib).
+
+    Read back what was pushed with :meth:`metrics` (the exposition text), :meth:`samples` (one
+    metric keyed by its label text), :meth:`pushed` (parsed samples) or :meth:`group` (one push
+    group's metrics by name). Tests get a fresh one per test from the ``pushgateway`` fixture.
+    """
 
     BINARY = shutil.which("prometheus-pushgateway") or "/usr/bin/prometheus-pushgateway"
 
@@ -136,6 +145,7 @@ class Pushgateway:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self._stack = ExitStack()
 
     def __enter__(self) -> Pushgateway:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -144,15 +154,48 @@ class Pushgateway:
             f"--web.listen-address=127.0.0.1:{self.port}",
             f"--persistence.file={self.workdir / 'pushgateway.data'}",
         ]
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        log = self.workdir / "pushgateway.log"
+        self.proc = self._stack.enter_context(
+            process(args, health=f"{self.url}/-/ready", log=log, timeout=30)
         )
-        wait_http(f"{self.url}/-/ready", 30, self.proc)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            stop(self.proc)
+        self._stack.close()
+        self.proc = None
 
     def metrics(self) -> str:
-        return requests.get(f"{self.url}/metrics", timeout=10).text
+        """The exposition text of ``/metrics``: pushed series and the gateway's own."""
+        resp = requests.get(f"{self.url}/metrics", timeout=10)
+        resp.raise_for_status()
+        return resp.text
+
+    def samples(self, name: str) -> dict[str, float]:
+        """``{label text: value}`` of every sample of ``name``, the label text as the gateway
+        exposes it (sorted, ``instance=""`` included): ``{'{instance="",job="x"}': 1.0}``."""
+        found = {}
+        for line in self.metrics().splitlines():
+            if line.startswith((name + "{", name + " ")):
+                head, _, value = line.rpartition(" ")
+                found[head.removeprefix(name)] = float(value)
+        return found
+
+    def pushed(self, prefix: str = "kindops_") -> list[Sample]:
+        """Parsed samples whose metric name starts with ``prefix`` (the jobs' metrics)."""
+        return [
+            sample
+            for family in text_string_to_metric_families(self.metrics())
+            for sample in family.samples
+            if sample.name.startswith(prefix)
+        ]
+
+    def group(self, job: str, prefix: str = "kindops_") -> dict[str, float]:
+        """``{metric name: value}`` of the ``prefix`` metrics pushed under ``job``."""
+        return {s.name: s.value for s in self.pushed(prefix) if s.labels.get("job") == job}
+
+
+@pytest.fixture()
+def pushgateway(tmp_path: Path) -> Iterator[Pushgateway]:
+    """A fresh real Pushgateway for one test; conftests offer it by importing it."""
+    with Pushgateway(tmp_path / "pushgateway") as gateway:
+        yield gateway

@@ -1,5 +1,5 @@
-"""Fixtures of the cost review tests: a real local OpenCost API per test, real Pushgateway
-and Alertmanager processes."""
+"""Fixtures of the cost review tests: a real local OpenCost API and a real Alertmanager process
+per test (the real Pushgateway is the shared ``pushgateway`` fixture)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from cost_support import ALERTMANAGER, PUSHGATEWAY, Lab
+from cost_support import ALERTMANAGER, Lab
 
 from kindops.cost.demo import DemoOpenCost, Scenario
 from tests.support.servers import free_port, process
@@ -40,17 +40,6 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
             "MPLCONFIGDIR": str(tmp_path / "mpl"),
         }
         yield Lab(server, tmp_path, env)
-
-
-@pytest.fixture(scope="session")
-def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Pushgateway process on loopback."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("pushgateway") / "pushgateway.log"
-    args = [PUSHGATEWAY, f"--web.listen-address=127.0.0.1:{port}", "--web.enable-admin-api"]
-    with process(args, health=f"{url}/-/ready", log=log):
-        yield url
 
 
 @pytest.fixture()

@@ -18,7 +18,6 @@ from kindops.cost.demo import DemoOpenCost, Scenario
 #: The reviewed day of most tests (a past day: the review refuses days not yet over).
 DAY = date(2026, 11, 1)
 RUN = "opencost_review_20261101T000000"
-PUSHGATEWAY = "/usr/bin/prometheus-pushgateway"
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 
 
@@ -62,10 +61,6 @@ def spike(
 
 def days_before(day: date, *offsets: int) -> set[date]:
     return {day - timedelta(days=o) for o in offsets}
-
-
-def wipe_pushgateway(url: str) -> None:
-    requests.put(f"{url}/api/v1/admin/wipe", timeout=10).raise_for_status()
 
 
 def active_alerts(url: str) -> list[dict[str, Any]]:

@@ -11,15 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from cost_support import Lab, spike, wipe_pushgateway
-from prometheus_client.parser import text_string_to_metric_families
+from cost_support import Lab, spike
 
 from kindops.cost.publish import METRICS
 from kindops.dashboards import finops
 from kindops.dashboards.generate import panels, render
 from tests.support.prometheus import Prometheus, Series, backfill
-from tests.support.servers import ROOT
+from tests.support.servers import ROOT, Pushgateway
 
 COMMITTED = ROOT / "observability/grafana/dashboards" / f"{finops.UID}.json"
 #: OpenCost exporter metrics the live row reads (https://opencost.io/docs/integrations/metrics).
@@ -99,26 +97,21 @@ def _opencost_series() -> list[Series]:
     return series
 
 
-def _pushed_series(pushgateway: str, n: int) -> list[Series]:
+def _pushed_series(pushgateway: Pushgateway, n: int) -> list[Series]:
     """What the Pushgateway exposes for the review, as history Prometheus would have scraped
     (honor_labels: the pushed ``job`` label kept)."""
-    text = requests.get(f"{pushgateway}/metrics", timeout=10).text
-    series = []
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name.startswith("kindops_"):
-                labels = {k: v for k, v in sample.labels.items() if v}
-                series.append(Series(sample.name, labels, [sample.value] * n))
-    return series
+    return [
+        Series(s.name, {k: v for k, v in s.labels.items() if v}, [s.value] * n)
+        for s in pushgateway.pushed("kindops_")
+    ]
 
 
 @pytest.mark.integration
 def test_every_query_returns_data_on_a_real_prometheus(
-    lab: Lab, pushgateway: str, tmp_path: Path
+    lab: Lab, pushgateway: Pushgateway, tmp_path: Path
 ) -> None:
-    wipe_pushgateway(pushgateway)
     lab.scenario.spikes = spike()
-    assert lab.review(KINDOPS_PUSHGATEWAY_URL=pushgateway).exit_code == 1
+    assert lab.review(KINDOPS_PUSHGATEWAY_URL=pushgateway.url).exit_code == 1
     pushed = _pushed_series(pushgateway, 30)
     assert {s.name for s in pushed} == set(METRICS)
     end = time.time()

@@ -6,20 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import requests
-from cost_support import Lab, active_alerts, spike, wipe_pushgateway
-from prometheus_client.parser import text_string_to_metric_families
+from cost_support import Lab, active_alerts, spike
 
 from kindops.cost.publish import METRICS
+from tests.support.servers import Pushgateway
 
 
-def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
-    text = requests.get(f"{url}/metrics", timeout=10).text
+def scrape(gateway: Pushgateway) -> dict[str, list[tuple[dict[str, str], float]]]:
     found: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name.startswith("kindops_"):
-                found.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
+    for sample in gateway.pushed("kindops_"):
+        found.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
     return found
 
 
@@ -29,17 +25,13 @@ def value(samples: list[tuple[dict[str, str], float]], **labels: str) -> float:
     return matches[0]
 
 
-@pytest.fixture()
-def gateway(pushgateway: str) -> str:
-    wipe_pushgateway(pushgateway)
-    return pushgateway
-
-
-def test_metrics_reach_the_pushgateway_under_job_cost_review(lab: Lab, gateway: str) -> None:
+def test_metrics_reach_the_pushgateway_under_job_cost_review(
+    lab: Lab, pushgateway: Pushgateway
+) -> None:
     lab.scenario.spikes = spike()
-    result = lab.review(KINDOPS_PUSHGATEWAY_URL=gateway)
+    result = lab.review(KINDOPS_PUSHGATEWAY_URL=pushgateway.url)
     assert result.exit_code == 1, result.stderr
-    got = scrape(gateway)
+    got = scrape(pushgateway)
     assert set(METRICS) <= set(got)
     for samples in got.values():
         assert {lbl["job"] for lbl, _ in samples} == {"cost-review"}
@@ -59,12 +51,12 @@ def test_metrics_reach_the_pushgateway_under_job_cost_review(lab: Lab, gateway: 
     assert value(got["kindops_job_last_success_timestamp_seconds"]) > day
 
 
-def test_a_rerun_replaces_the_pushed_group(lab: Lab, gateway: str) -> None:
+def test_a_rerun_replaces_the_pushed_group(lab: Lab, pushgateway: Pushgateway) -> None:
     lab.scenario.spikes = spike()
-    assert lab.review(KINDOPS_PUSHGATEWAY_URL=gateway).exit_code == 1
+    assert lab.review(KINDOPS_PUSHGATEWAY_URL=pushgateway.url).exit_code == 1
     lab.scenario.spikes = {}
-    assert lab.review(KINDOPS_PUSHGATEWAY_URL=gateway).exit_code == 0
-    anomaly = scrape(gateway)["kindops_cost_anomaly"]
+    assert lab.review(KINDOPS_PUSHGATEWAY_URL=pushgateway.url).exit_code == 0
+    anomaly = scrape(pushgateway)["kindops_cost_anomaly"]
     assert value(anomaly, group_by="namespace", group="kindops-apps") == 0
     assert sum(v for _, v in anomaly) == 0
 

@@ -1,5 +1,5 @@
-"""Fixtures for the k6 jobs: a tiny real HTTP server, scenario folders, the real k6, a store,
-a real Pushgateway."""
+"""Fixtures for the k6 jobs: a tiny real HTTP server, scenario folders, the real k6, a store
+(the real Pushgateway is the shared ``pushgateway`` fixture)."""
 
 from __future__ import annotations
 
@@ -23,15 +23,12 @@ from k6_support import (
     NO_SUMMARY,
     TINY_SMOKE,
     Lab,
-    Pushgateway,
     TinyServer,
     slo_series,
 )
 
 from tests.support.prometheus import Prometheus, backfill
-from tests.support.servers import ROOT, free_port, process
-
-PUSHGATEWAY = shutil.which("prometheus-pushgateway") or "/usr/bin/prometheus-pushgateway"
+from tests.support.servers import ROOT
 
 
 @pytest.fixture()
@@ -105,18 +102,6 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenarios: Path) -> Lab
     monkeypatch.setenv("KINDOPS_K6_MIN_REQUESTS", "5")
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
     return Lab(tmp_path, monkeypatch)
-
-
-@pytest.fixture()
-def pushgateway(tmp_path: Path) -> Iterator[Pushgateway]:
-    port = free_port()
-    args = [
-        PUSHGATEWAY,
-        f"--web.listen-address=127.0.0.1:{port}",
-        f"--persistence.file={tmp_path / 'pushgateway.data'}",
-    ]
-    with process(args, health=f"http://127.0.0.1:{port}/-/ready", log=tmp_path / "pgw.log"):
-        yield Pushgateway(f"http://127.0.0.1:{port}")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """Helpers of the k6 job tests (imported by conftest.py and the tests): the tiny server's
-state, the test lab (store, env, CLI), a Pushgateway client, scenario texts."""
+state, the test lab (store, env, CLI), scenario texts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from typer.testing import CliRunner, Result
 
 from kindops.artifacts import ArtifactStore
@@ -117,23 +116,6 @@ class Lab:
                     recorded_at=at,
                 )
             )
-
-
-@dataclass
-class Pushgateway:
-    url: str
-
-    def metrics(self) -> str:
-        return requests.get(f"{self.url}/metrics", timeout=10).text
-
-    def samples(self, name: str) -> dict[str, float]:
-        """``{labels-text: value}`` of every sample of ``name`` (pushed series only)."""
-        found = {}
-        for line in self.metrics().splitlines():
-            if line.startswith(name + "{") or line.startswith(name + " "):
-                head, _, value = line.rpartition(" ")
-                found[head[len(name) :]] = float(value)
-        return found
 
 
 def slo_series(minutes: int = 180) -> list[Series]:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k6_support import Lab, Pushgateway, TinyServer, metrics
+from k6_support import Lab, TinyServer, metrics
 
 from kindops.k6.gate import GATE_CLOSED_EXIT
 from tests.support.prometheus import Prometheus
-from tests.support.servers import free_port
+from tests.support.servers import Pushgateway, free_port
 
 pytestmark = pytest.mark.integration
 WEEKS = ["20260105", "20260112", "20260119"]
@@ -204,6 +204,7 @@ def test_gate_skips_stress_when_the_budget_is_low(
     code, doc = run(lab, tiny_server, "--gate", app="app-python", scenario="stress")
     assert code == GATE_CLOSED_EXIT == 10
     assert doc["data"]["skipped"] is True and doc["data"]["verdict"] == "skipped"
+    assert doc["exit_code"] == 10, "the stored document says what the task exited with"
     assert "error-budget gate closed: app-python availability" in doc["summary"]
     assert tiny_server.requests == 0, "no load was sent"
     step = json.loads((step_dir(lab, "20260105", "app-python", "stress") / "step.json").read_text())

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from typer.testing import CliRunner
 
 from kindops.cli import app
 from tests.support.prometheus import Prometheus
-from tests.support.servers import free_port, process
+from tests.support.servers import Pushgateway, free_port
 from tests.support.slo_history import BEFORE_DATA, END, EXPECTED_HEALTHY, HEALTHY_AT
 
 pytestmark = pytest.mark.integration
@@ -38,22 +36,6 @@ def env(tmp_path: Path, prom: Prometheus) -> dict[str, str]:
         "KINDOPS_PUSHGATEWAY_URL": "",
         "KINDOPS_XCOM_PATH": "",
     }
-
-
-@pytest.fixture(scope="module")
-def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    work = tmp_path_factory.mktemp("pushgateway")
-    # the Debian build persists to a shared /var/lib file by default: keep this one private
-    args = [
-        "/usr/bin/prometheus-pushgateway",
-        f"--web.listen-address=127.0.0.1:{port}",
-        f"--persistence.file={work / 'pushgateway.data'}",
-    ]
-    log = work / "pushgateway.log"
-    with process(args, health=f"{url}/-/ready", log=log):
-        yield url
 
 
 def test_report_over_a_healthy_month(env: dict[str, str], tmp_path: Path) -> None:
@@ -176,23 +158,18 @@ def test_budget_gate_without_data_is_exit_3(env: dict[str, str]) -> None:
 
 
 def test_a_good_report_records_its_success_on_the_pushgateway(
-    env: dict[str, str], pushgateway: str
+    env: dict[str, str], pushgateway: Pushgateway
 ) -> None:
     code, out, _ = run(
         ["report", "--at", HEALTHY_AT.isoformat(), "--json"],
-        {**env, "KINDOPS_PUSHGATEWAY_URL": pushgateway},
+        {**env, "KINDOPS_PUSHGATEWAY_URL": pushgateway.url},
     )
     assert code == 0
     assert json.loads(out)["data"]["push"] == "ok"
-    metrics = requests.get(f"{pushgateway}/metrics", timeout=10).text
-    pushed = [
-        line
-        for line in metrics.splitlines()
-        if line.startswith("kindops_job_last_success_timestamp_seconds{")
-        and 'job="slo-report"' in line
-    ]
-    assert len(pushed) == 1, metrics
-    assert abs(float(pushed[0].rsplit(" ", 1)[1]) - time.time()) < 600
+    success = pushgateway.samples("kindops_job_last_success_timestamp_seconds")
+    pushed = [value for labels, value in success.items() if 'job="slo-report"' in labels]
+    assert len(pushed) == 1, success
+    assert abs(pushed[0] - time.time()) < 600
 
 
 def test_a_failed_push_is_reported_not_fatal(env: dict[str, str]) -> None:

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import requests
 
 from kindops.artifacts import ArtifactStore
 from kindops.k6.history import Entry, History
@@ -28,7 +27,7 @@ from kindops.k6.runner import profile
 from kindops.k6.summary import RunMetrics
 from tests.support.airflow import dags_test
 from tests.support.prometheus import Prometheus, Series, backfill
-from tests.support.servers import BIN, ROOT, free_port, process, wait_http
+from tests.support.servers import BIN, ROOT, Pushgateway, free_port, process, wait_http
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +37,6 @@ RUN_KEY = f"{DAG}_{DAY}"
 JAVA_DIR = ROOT / "apps/app-java"
 JAR = JAVA_DIR / "target/app-java.jar"
 PYTHON_APP = ROOT / "apps/app-python"
-PUSHGATEWAY = "/usr/bin/prometheus-pushgateway"
 SHAPE = {"K6_DURATION": "2s", "K6_VUS": "2", "K6_NO_THRESHOLDS": "true"}
 
 
@@ -137,25 +135,15 @@ def seed_stale_attempt(store: Path) -> None:
     )
 
 
-def test_weekly_baseline_runs_gates_and_reports(apps: dict[str, str], tmp_path: Path) -> None:
+def test_weekly_baseline_runs_gates_and_reports(
+    apps: dict[str, str], tmp_path: Path, pushgateway: Pushgateway
+) -> None:
     store = tmp_path / "artifacts"
     seed_fast_java_load(store)
     seed_stale_attempt(store)
     tsdb = tmp_path / "tsdb"
     backfill(tsdb, slo_series(), end=time.time(), step=60)
-    pgw_port = free_port()
-    pushgateway = f"http://127.0.0.1:{pgw_port}"
-    with (
-        Prometheus(tsdb, features=()) as prometheus,
-        process(
-            [
-                PUSHGATEWAY,
-                f"--web.listen-address=127.0.0.1:{pgw_port}",
-                f"--persistence.file={tmp_path / 'pgw.data'}",
-            ],
-            health=f"{pushgateway}/-/ready",
-        ),
-    ):
+    with Prometheus(tsdb, features=()) as prometheus:
         run = dags_test(
             DAG,
             "2026-01-05T03:00:00+00:00",
@@ -165,7 +153,7 @@ def test_weekly_baseline_runs_gates_and_reports(apps: dict[str, str], tmp_path: 
                 "KINDOPS_K6_MIN_REQUESTS": "1",
                 "KINDOPS_SLO_SPECS": str(ROOT / "observability/slos"),
                 "AIRFLOW_VAR_KINDOPS_PROMETHEUS_URL": prometheus.url,
-                "AIRFLOW_VAR_KINDOPS_PUSHGATEWAY_URL": pushgateway,
+                "AIRFLOW_VAR_KINDOPS_PUSHGATEWAY_URL": pushgateway.url,
                 "MPLCONFIGDIR": str(tmp_path / "mpl"),
             },
             conf={
@@ -176,7 +164,7 @@ def test_weekly_baseline_runs_gates_and_reports(apps: dict[str, str], tmp_path: 
                 "thresholds": False,
             },
         )
-        pushed = requests.get(f"{pushgateway}/metrics", timeout=10).text
+        pushed = pushgateway.metrics()
 
     assert run.states == {
         "app_python.smoke": "success",

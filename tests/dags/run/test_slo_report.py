@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.conftest import ROOT
 from tests.support.airflow import dags_test
 from tests.support.prometheus import Prometheus, backfill
-from tests.support.servers import free_port, process
+from tests.support.servers import Pushgateway
 from tests.support.slo_history import END, EXPECTED_HEALTHY, HEALTHY_AT, STEP, month_with_outage
 
 pytestmark = pytest.mark.integration
@@ -29,27 +28,13 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(scope="module")
-def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    work = tmp_path_factory.mktemp("slo-dag-pushgateway")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [
-        "/usr/bin/prometheus-pushgateway",
-        f"--web.listen-address=127.0.0.1:{port}",
-        f"--persistence.file={work / 'pushgateway.data'}",
-    ]
-    with process(args, health=f"{url}/-/ready", log=work / "pushgateway.log"):
-        yield url
-
-
 def test_weekly_report_of_a_healthy_month_then_of_an_outage(
-    tmp_path: Path, prometheus: str, pushgateway: str
+    tmp_path: Path, prometheus: str, pushgateway: Pushgateway
 ) -> None:
     artifacts = tmp_path / "artifacts"
     env = {
         "AIRFLOW_VAR_KINDOPS_PROMETHEUS_URL": prometheus,
-        "AIRFLOW_VAR_KINDOPS_PUSHGATEWAY_URL": pushgateway,
+        "AIRFLOW_VAR_KINDOPS_PUSHGATEWAY_URL": pushgateway.url,
         "KINDOPS_ARTIFACTS": str(artifacts),
         "KINDOPS_SLO_SPECS": str(ROOT / "observability" / "slos"),
         "MPLCONFIGDIR": str(tmp_path / "mpl"),
@@ -72,12 +57,8 @@ def test_weekly_report_of_a_healthy_month_then_of_an_outage(
     assert got == pytest.approx(EXPECTED_HEALTHY, abs=0.02)
     result = json.loads((run / "result.json").read_text())
     assert result["verdict"] == "ok" and result["data"]["push"] == "ok"
-    metrics = requests.get(f"{pushgateway}/metrics", timeout=10).text
-    assert any(
-        line.startswith("kindops_job_last_success_timestamp_seconds{")
-        and 'job="slo-report"' in line
-        for line in metrics.splitlines()
-    ), metrics
+    success = pushgateway.samples("kindops_job_last_success_timestamp_seconds")
+    assert any('job="slo-report"' in labels for labels in success), success
 
     outage = dags_test("slo_report", END.date().isoformat(), env)
     assert outage.states == {"report": "failed"}, outage.tail()

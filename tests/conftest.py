@@ -7,7 +7,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from hypothesis import settings
+
 from tests.support.servers import pushgateway  # noqa: F401 (fixture)
+
+# No wall-clock deadline on property tests: on a shared machine it only adds flakes; speed is
+# what `make bench` measures.
+settings.register_profile("kindops", deadline=None)
+settings.load_profile("kindops")
 
 ROOT = Path(__file__).resolve().parents[1]
 _HOME = tempfile.mkdtemp(prefix="kindops-airflow-home-")

@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 
-from kindops.dashboards import finops, red, slo, worker, workflows
+from kindops.dashboards import finops, k6, red, slo, worker, workflows
 
 CATALOG: dict[str, Callable[[], Dashboard]] = {
     finops.UID: finops.build,
+    k6.UID: k6.build,
     red.UID: red.build,
     slo.UID: slo.build,
     worker.UID: worker.build,

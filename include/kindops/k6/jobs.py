@@ -117,6 +117,7 @@ def judge(
     if record:
         history.record(entry)
     baseline: dict[str, float | None] = {row.metric: row.baseline for row in comparison.metrics}
+    noise: dict[str, float | None] = {row.metric: row.noise for row in comparison.metrics}
     step = {
         "app": app,
         "scenario": scenario,
@@ -142,7 +143,7 @@ def judge(
         artifacts["history"] = ctx.store.url(history.key)
     data = {
         **step,
-        "push": _push_step(settings, app, scenario, comparison.verdict, metrics, baseline),
+        "push": _push_step(settings, app, scenario, comparison.verdict, metrics, baseline, noise),
     }
     if raw_summary is not None:
         data["k6_summary"] = raw_summary
@@ -170,11 +171,19 @@ def _push_step(
     verdict: str,
     metrics: RunMetrics | None,
     baseline: dict[str, float | None] | None,
+    noise: dict[str, float | None] | None = None,
 ) -> str:
     if not settings.pushgateway_url:
         return "disabled (KINDOPS_PUSHGATEWAY_URL not set)"
     return push.push_step(
-        settings.pushgateway_url, app, scenario, verdict, now().timestamp(), metrics, baseline
+        settings.pushgateway_url,
+        app,
+        scenario,
+        verdict,
+        now().timestamp(),
+        metrics,
+        baseline,
+        noise,
     )
 
 

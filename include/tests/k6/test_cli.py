@@ -65,8 +65,9 @@ def test_first_run_seeds_the_baseline_and_reruns_replace_it(
 
 
 def test_a_slower_run_regresses_exits_1_and_is_not_accepted(
-    lab: Lab, tiny_server: TinyServer
+    lab: Lab, tiny_server: TinyServer, pushgateway: Pushgateway
 ) -> None:
+    lab.monkeypatch.setenv("KINDOPS_PUSHGATEWAY_URL", pushgateway.url)
     lab.seed(WEEKS, metrics(p95=0.05, rps=1e6, p99=0.1))
     tiny_server.delay_s = 0.02
     lab.run_id("20260126")
@@ -81,6 +82,10 @@ def test_a_slower_run_regresses_exits_1_and_is_not_accepted(
     last = lab.history()[-1]
     assert last["verdict"] == "regressed" and last["accepted"] is False
     assert len(lab.history()) == 4
+    # the trend panel's baseline median and noise band, as the comparison computed them
+    band = pushgateway.group("k6-baseline", "kindops_k6_baseline_")
+    assert band["kindops_k6_baseline_p95_seconds"] == pytest.approx(p95["baseline"] / 1000)
+    assert band["kindops_k6_baseline_noise_p95_seconds"] == pytest.approx(p95["noise"] / 1000)
     # the last line says why (what Airflow shows as the task's failure)
     res = lab.kindops(
         "k6", "run", "--app", "tiny", "--scenario", "smoke", "--base-url", tiny_server.url, "--json"

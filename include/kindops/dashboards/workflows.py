@@ -139,10 +139,15 @@ def build() -> db.Dashboard:
     d = d.with_row(row("Config backups"))
     d = d.with_panel(
         stat(
-            "Last backup",
-            "Time since the last successful config backup (alert BackupTooOld at 26 h).",
+            "Last verified backup",
+            "Age of the newest backup that a verification has passed since it was written; a "
+            "written but unverified (or corrupt) one does not count (alert BackupTooOld at 26 h).",
             "s",
-            prom("time() - max(kindops_backup_last_success_timestamp_seconds)"),
+            prom(
+                "time() - ((max(max_over_time(kindops_backup_last_success_timestamp_seconds[7d]))"
+                " < max(max_over_time(kindops_backup_last_verified_timestamp_seconds[7d])))"
+                " or max(max_over_time(kindops_backup_last_verified_timestamp_seconds[7d])))"
+            ),
             base=GREEN,
             steps=((26 * 3600, RED),),
         )

@@ -9,7 +9,16 @@ contact points and notification policies — never a Secret, never a secret valu
 
 **Tasks:** `backup` (`kindops backup run`) → `verify` (`kindops backup verify --run`: re-reads
 the archive, checks every SHA-256 against the manifest, exit 1 if anything is corrupt) →
-`prune` (`kindops backup prune`: GFS retention, never the newest verified backup).
+`restore_plan` (`kindops backup restore-plan --latest`: the ordered apply plan of the newest
+archive; with the cluster runner also a server-side dry-run apply of every object, exit 1 if one
+would fail) → `prune` (`kindops backup prune`: GFS retention, never the newest verified backup).
+Prune runs only once the newest archive has passed its restore check, so an archive that would
+not apply never costs an older one.
+
+The dry run needs a cluster identity allowed to apply, so it runs with the cluster runner only
+(`--server-dry-run --force-conflicts`: a field changed live since the backup is drift, not an
+unrestorable archive); the local runner plans without touching a cluster. To dry-run from a
+workstation, run `kindops backup restore-plan --latest --server-dry-run` with a kubeconfig.
 
 **Inputs:** params `config` (backup config path inside the jobs image; empty = the packaged
 `include/kindops/backup/backup.yaml`) and `prune` (`true` deletes what retention drops; `false`
@@ -17,14 +26,18 @@ only reports it).
 
 **Outputs:** in the artifact store, `backups/<YYYY-MM-DD>T<HHMMSS>Z.tar.gz` named after the
 logical date (manifest inside: file list, SHA-256 per file, counts, source cluster, versions),
-`backups/<archive>.verified.json`, and each task's `result.json`; metrics
+`backups/<archive>.verified.json`, `backup-restore-plan/<run>/plan.md` and `plan.json` (steps,
+Grafana order, each object's dry-run outcome), and each task's `result.json`; metrics
 `kindops_backup_last_success_timestamp_seconds`, `kindops_backup_size_bytes`,
 `kindops_backup_objects`, `kindops_backup_last_verified_timestamp_seconds` and
 `kindops_job_last_success_timestamp_seconds` on the Pushgateway (group `job=config-backup`),
 read by the `BackupTooOld` alert.
 
 **Needs:** the `kindops-backup` service account (read-only ClusterRole,
-`gitops/platform/kindops-jobs/backup-rbac.yaml`) for the `backup` task; the Secret
+`gitops/platform/kindops-jobs/backup-rbac.yaml`) for the `backup` task; the
+`kindops-restore-check` service account (`restore-check-rbac.yaml`: create/patch on the backed-up
+kinds except RBAC and webhook configurations, whose objects the check reports as forbidden, not
+checked; an admission policy denies it anything but dry runs) for `restore_plan`; the Secret
 `kindops-grafana` with `KINDOPS_GRAFANA_TOKEN` (a Grafana service-account token allowed to read
 the provisioning API); Airflow Variables `kindops_grafana_url` and `kindops_pushgateway_url`
 (defaults: the in-cluster services; an empty value turns that part off). A kind the service
@@ -33,7 +46,8 @@ account may not list is reported and skipped; an unreachable API server or Grafa
 
 Idempotency: the archive is named after the logical date and replaced atomically, so a rerun of
 the same date rewrites the same archive (a crash leaves the previous one intact); verify
-rewrites its marker; prune recomputes retention from what is in the store.
+rewrites its marker; the restore check rewrites its plan (a dry run changes nothing); prune
+recomputes retention from what is in the store.
 """
 
 from __future__ import annotations
@@ -43,7 +57,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag
 
-from kindops_airflow import Resources, job_task
+from kindops_airflow import Resources, RunnerConfig, job_task
 
 ENV = {
     "KINDOPS_BACKUP_CONFIG": "{{ params.config }}",
@@ -53,6 +67,12 @@ ENV = {
     "'http://prometheus-pushgateway.observability.svc:9091') }}",
 }
 PRUNE_MODE = "{{ '--apply' if params.prune else '--dry-run' }}"
+#: The live dry run needs the restore-check identity, which only task pods have.
+SERVER_DRY_RUN = (
+    ["--server-dry-run", "--force-conflicts"]
+    if RunnerConfig.from_env().runner == "kubernetes"
+    else []
+)
 
 
 @dag(
@@ -88,9 +108,16 @@ def config_backup() -> None:
         resources=Resources(cpu="200m", memory="256Mi", memory_limit="768Mi"),
     )
     verify = job_task("verify", ["backup", "verify", "--run", "--json"], env=ENV)
+    restore_plan = job_task(
+        "restore_plan",
+        ["backup", "restore-plan", "--latest", *SERVER_DRY_RUN, "--json"],
+        env=ENV,
+        service_account="kindops-restore-check",
+        resources=Resources(cpu="100m", memory="256Mi", memory_limit="512Mi"),
+    )
     prune = job_task("prune", ["backup", "prune", PRUNE_MODE, "--json"], env=ENV)
 
-    backup >> verify >> prune
+    backup >> verify >> restore_plan >> prune
 
 
 config_backup()

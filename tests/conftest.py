@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hypothesis import settings
 
-from tests.support.servers import pushgateway  # noqa: F401 (fixture)
+from tests.support.servers import alertmanager, pushgateway  # noqa: F401 (fixtures)
 
 # No wall-clock deadline on property tests: on a shared machine it only adds flakes; speed is
 # what `make bench` measures.

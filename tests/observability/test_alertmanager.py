@@ -25,7 +25,7 @@ import requests
 import yaml
 
 from tests.conftest import ROOT
-from tests.support.servers import free_port, process
+from tests.support.servers import alertmanager_process
 
 CONFIG = ROOT / "observability" / "alertmanager" / "alertmanager.yaml"
 ROUTES = ROOT / "observability" / "alertmanager" / "tests" / "routes.yaml"
@@ -152,16 +152,7 @@ def alertmanager(tmp_path: Path) -> Iterator[tuple[str, Webhook]]:
     with Webhook() as hook:
         config = tmp_path / "alertmanager.yaml"
         config.write_text(yaml.safe_dump(local_config(hook.url, token)))
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        args = [
-            "/usr/bin/prometheus-alertmanager",
-            f"--config.file={config}",
-            f"--storage.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ]
-        with process(args, health=f"{url}/-/ready", log=tmp_path / "alertmanager.log"):
+        with alertmanager_process(tmp_path / "am", config.read_text()) as url:
             yield url, hook
 
 

@@ -199,3 +199,35 @@ def pushgateway(tmp_path: Path) -> Iterator[Pushgateway]:
     """A fresh real Pushgateway for one test; conftests offer it by importing it."""
     with Pushgateway(tmp_path / "pushgateway") as gateway:
         yield gateway
+
+
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+#: An Alertmanager that accepts every alert and notifies nobody (tests read its API).
+QUIET_ROUTE = (
+    "route:\n  receiver: blackhole\n  group_by: [alertname]\nreceivers:\n  - name: blackhole\n"
+)
+
+
+@contextmanager
+def alertmanager_process(folder: Path, config: str = QUIET_ROUTE) -> Iterator[str]:
+    """A real Alertmanager on loopback with ``config`` (YAML text) and its own storage."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "alertmanager.yml").write_text(config, encoding="utf-8")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = [
+        ALERTMANAGER,
+        f"--config.file={folder / 'alertmanager.yml'}",
+        f"--storage.path={folder / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+    with process(args, health=f"{url}/-/ready", log=folder / "alertmanager.log"):
+        yield url
+
+
+@pytest.fixture()
+def alertmanager(tmp_path: Path) -> Iterator[str]:
+    """A fresh real Alertmanager (quiet route) for one test; its URL."""
+    with alertmanager_process(tmp_path / "alertmanager") as url:
+        yield url

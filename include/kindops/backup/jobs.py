@@ -359,16 +359,22 @@ def restore_plan(
     )
     verdict: Any = "ok"
     if dry is not None:
-        deferred = sum(r["outcome"] == "deferred" for r in dry.results)
-        summary += (
-            f"; server dry run: {len(dry.results) - len(dry.failed) - deferred} ok, "
-            f"{deferred} deferred, {len(dry.failed)} would fail"
-        )
+        ok, deferred = len(dry.outcome("ok")), len(dry.outcome("deferred"))
+        summary += f"; server dry run: {ok} ok, {deferred} deferred, {len(dry.failed)} would fail"
+        if dry.forbidden:
+            summary += (
+                f", {len(dry.forbidden)} forbidden to this identity, not checked "
+                f"({', '.join(dry.forbidden_kinds())})"
+            )
         summary += "".join(
             f"\n  would fail: step {r['step']} {r['object']}: {r['reason']}" for r in dry.failed
         )
         if dry.failed:
             verdict = "bad"
+        elif steps and dry.checked == 0:
+            # An identity that may apply nothing proves nothing: never a silent pass.
+            verdict = "bad"
+            summary += "\n  the dry run checked nothing: every object was forbidden"
     if drift is not None:
         summary += (
             f"; drift: {len(drift.added)} added, {len(drift.removed)} removed, "

@@ -14,14 +14,19 @@ Order (each phase sorted by kind rank, namespace, name):
 
 The dry run sends each object as a server-side apply (``PATCH``, ``dryRun=All``,
 ``fieldManager=kindops-restore``, ``application/apply-patch+yaml``). An object whose Namespace or
-CRD does not exist yet but is created by an earlier step is *deferred*, not failed. The drift
-report exports the live cluster with the archive's own selection and cleaning and compares.
+CRD does not exist yet but is created by an earlier step is *deferred*, not failed. An object the
+checking identity is not authorized to apply is *forbidden*: authorization judged the caller, not
+the object, so it is reported as not checked rather than as a restore that would fail (a restore
+runs as a cluster admin). A ``403`` from admission (a webhook, PodSecurity, a quota, an admission
+policy) judges the object: that is a failure. The drift report exports the live cluster with the
+archive's own selection and cleaning and compares.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,9 +181,25 @@ def grafana_plan(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 class DryRun:
     results: list[dict[str, Any]] = field(default_factory=list)
 
+    def outcome(self, outcome: str) -> list[dict[str, Any]]:
+        return [r for r in self.results if r["outcome"] == outcome]
+
     @property
     def failed(self) -> list[dict[str, Any]]:
-        return [r for r in self.results if r["outcome"] == "fail"]
+        return self.outcome("fail")
+
+    @property
+    def forbidden(self) -> list[dict[str, Any]]:
+        """Objects the identity may not apply: not checked (see the module docstring)."""
+        return self.outcome("forbidden")
+
+    @property
+    def checked(self) -> int:
+        """Objects the API server admitted past authorization (ok, deferred or failed)."""
+        return len(self.results) - len(self.forbidden)
+
+    def forbidden_kinds(self) -> list[str]:
+        return sorted({str(r["object"]).split(" ", 1)[0] for r in self.forbidden})
 
 
 def _deferred_by(step: Step, exc: ApiError, steps: list[Step]) -> str | None:
@@ -201,6 +222,25 @@ def _deferred_by(step: Step, exc: ApiError, steps: list[Step]) -> str | None:
     return None
 
 
+#: The API server's wording of an authorization denial: ``User "<name>" cannot <verb> resource
+#: "<resource>" in API group ...`` (request authorization); when a server-side apply would create
+#: the object, the create check words it as the authorizer's reason alone (empty, or ``RBAC: ...``).
+AUTHORIZATION_DENIAL = re.compile(r'^(User ".*" cannot [a-z]+ resource |RBAC: |$)')
+
+
+def authorization_denied(exc: ApiError) -> bool:
+    """A 403 from authorization (the caller may not), not from admission (the object may not).
+
+    Both answer ``<resource> "<name>" is forbidden: <reason>``; admission always gives a reason
+    of its own (``admission webhook ... denied the request``, ``violates PodSecurity ...``,
+    ``exceeded quota ...``, ``ValidatingAdmissionPolicy ... denied request``).
+    """
+    if exc.status != 403:
+        return False
+    _, marker, reason = exc.message.partition(" is forbidden: ")
+    return bool(marker) and AUTHORIZATION_DENIAL.match(reason.strip()) is not None
+
+
 def server_dry_run(
     kube: KubeClient, steps: list[Step], files: dict[str, bytes], force: bool = False
 ) -> DryRun:
@@ -215,6 +255,9 @@ def server_dry_run(
             waits = _deferred_by(step, exc, steps)
             if waits:
                 result.update(outcome="deferred", reason=waits)
+            elif authorization_denied(exc):
+                reason = f"403 {exc.reason}: {exc.message}".rstrip()
+                result.update(outcome="forbidden", reason=reason)
             else:
                 result.update(outcome="fail", reason=f"{exc.status} {exc.reason}: {exc.message}")
         out.results.append(result)

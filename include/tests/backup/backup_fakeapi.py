@@ -2,9 +2,10 @@
 
 The Kubernetes side serves discovery (``/api``, ``/apis``, ``/apis/<group>/<version>``), lists
 with ``limit`` + ``continue`` tokens and label selectors, single GETs, and server-side apply
-``PATCH`` requests (dry run or not), with knobs for a 410 on a stale continue token, a 403 on a
-kind, an erroring kind, a broken API group and a slow kind. Payloads follow what a kind cluster
-running the lab serves. The Grafana side serves the HTTP API endpoints the backup reads.
+``PATCH`` requests (dry run or not; authorized as ``patch``, and also as ``create`` when the
+object does not exist yet), with knobs for a 410 on a stale continue token, a 403 on a kind, an
+erroring kind, a broken API group and a slow kind. Payloads follow what a kind cluster running
+the lab serves. The Grafana side serves the HTTP API endpoints the backup reads.
 
 Run as a process: ``python fakeapi.py --kube-port P --grafana-port Q [--token T] [--bulk N]``.
 """
@@ -810,6 +811,8 @@ class FakeCluster:
     reject_apply: dict[tuple[str, str, str], tuple[int, str, str]] = field(default_factory=dict)
     allowed: list[dict[str, Any]] | None = None
     """RBAC rules (a ClusterRole's ``rules``) the caller has; None = everything."""
+    user: str = "system:serviceaccount:kindops-jobs:kindops-backup"
+    """The caller, as authorization denials name it."""
     requests: list[Seen] = field(default_factory=list)
     slow_hit: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -1115,8 +1118,14 @@ class KubeHandler(_Handler):
         if not isinstance(body, dict):
             self._send(400, _status(400, "BadRequest", "body is not an object"))
             return
+        forbidden = f'{res.plural}{"." + res.group if res.group else ""} "{name}" is forbidden: '
         if not self.cluster.permitted(res, "patch"):
-            self._send(403, _status(403, "Forbidden", f"cannot patch {res.plural}"))
+            where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+            message = (
+                f'User "{self.cluster.user}" cannot patch resource "{res.plural}" in API group '
+                f'"{res.group}" {where}'
+            )
+            self._send(403, _status(403, "Forbidden", forbidden + message, {"name": name}))
             return
         existing_ns = {n["metadata"]["name"] for n in self.cluster.objects.get("namespaces", [])}
         if res.namespaced and namespace not in existing_ns:
@@ -1129,6 +1138,16 @@ class KubeHandler(_Handler):
                     {"name": namespace, "kind": "namespaces"},
                 ),
             )
+            return
+        exists = any(
+            (i["metadata"].get("namespace"), i["metadata"]["name"]) == (namespace, name)
+            for i in self.cluster.objects.get(res.qualified, [])
+        )
+        # An apply that would create the object is also authorized as a create: the API server's
+        # patch handler checks the "create" verb and words a denial as the authorizer's reason
+        # alone (RBAC gives none).
+        if not exists and not self.cluster.permitted(res, "create"):
+            self._send(403, _status(403, "Forbidden", forbidden, {"name": name}))
             return
         rejected = self.cluster.reject_apply.get((res.kind, namespace or "", name or ""))
         if rejected:

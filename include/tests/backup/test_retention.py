@@ -56,6 +56,7 @@ def reference(
     return keep
 
 
+@settings(deadline=None)
 @given(times_st, st.data(), policy_st)
 def test_decision_keeps_exactly_the_gfs_set(
     times: list[datetime], data: st.DataObject, policy: Retention

@@ -12,10 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from cost_support import ALERTMANAGER, Lab
+from cost_support import Lab
 
 from kindops.cost.demo import DemoOpenCost, Scenario
-from tests.support.servers import free_port, process
 
 
 @pytest.fixture(autouse=True)
@@ -40,23 +39,3 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
             "MPLCONFIGDIR": str(tmp_path / "mpl"),
         }
         yield Lab(server, tmp_path, env)
-
-
-@pytest.fixture()
-def alertmanager(tmp_path: Path) -> Iterator[str]:
-    """A real Alertmanager process with a minimal config and its own storage."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    config = tmp_path / "alertmanager.yml"
-    config.write_text(
-        "route:\n  receiver: blackhole\n  group_by: [alertname]\nreceivers:\n  - name: blackhole\n"
-    )
-    args = [
-        ALERTMANAGER,
-        f"--config.file={config}",
-        f"--storage.path={tmp_path / 'am-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",
-    ]
-    with process(args, health=f"{url}/-/ready", log=tmp_path / "alertmanager.log"):
-        yield url

@@ -18,7 +18,6 @@ from kindops.cost.demo import DemoOpenCost, Scenario
 #: The reviewed day of most tests (a past day: the review refuses days not yet over).
 DAY = date(2026, 11, 1)
 RUN = "opencost_review_20261101T000000"
-ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 
 
 @dataclass

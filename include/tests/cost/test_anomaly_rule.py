@@ -28,7 +28,7 @@ rules_st = st.builds(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(history=histories, rules=rules_st, fraction=st.floats(min_value=-0.999, max_value=0.999))
 def test_no_anomaly_below_the_absolute_floor_whatever_the_noise(
     history: list[float], rules: Rules, fraction: float
@@ -38,7 +38,7 @@ def test_no_anomaly_below_the_absolute_floor_whatever_the_noise(
     assert not is_anomaly(value, robust_score(value, history), rules)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(history=histories, rules=rules_st, fraction=st.floats(min_value=0.0, max_value=0.999))
 def test_no_anomaly_below_the_relative_floor(
     history: list[float], rules: Rules, fraction: float
@@ -48,7 +48,7 @@ def test_no_anomaly_below_the_relative_floor(
     assert not is_anomaly(value, robust_score(value, history), rules)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(history=histories, rules=rules_st, extra=st.floats(min_value=0.0, max_value=1000.0))
 def test_a_large_spike_above_the_floors_is_detected(
     history: list[float], rules: Rules, extra: float
@@ -64,6 +64,7 @@ def test_a_large_spike_above_the_floors_is_detected(
     assert is_anomaly(value, score, rules)
 
 
+@settings(deadline=None)
 @given(history=histories, value=money, data=st.data())
 def test_the_verdict_does_not_depend_on_the_order_of_the_history(
     history: list[float], value: float, data: st.DataObject
@@ -74,6 +75,7 @@ def test_the_verdict_does_not_depend_on_the_order_of_the_history(
     assert is_anomaly(value, a, RULES) == is_anomaly(value, b, RULES)
 
 
+@settings(deadline=None)
 @given(history=st.lists(money, min_size=1, max_size=30))
 def test_drops_only_count_when_both_directions_are_asked_for(history: list[float]) -> None:
     med = robust_score(0.0, history).median
@@ -120,7 +122,7 @@ def _series(workloads: dict[str, list[float]], idle: list[float]) -> Series:
     return series
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(
     idle=st.lists(st.floats(min_value=0, max_value=10_000), min_size=8, max_size=8),
     base=st.floats(min_value=1, max_value=100),

@@ -1,6 +1,6 @@
 """`airflow dags test config_backup` for real, on the local runner, against local fake Kubernetes
 and Grafana API servers (a separate process) and a real Pushgateway: task states, the archive,
-its verification marker, retention, pushed metrics, and an idempotent rerun."""
+its verification marker, the restore plan, retention, pushed metrics, and an idempotent rerun."""
 
 from __future__ import annotations
 
@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
 
 from tests.conftest import ROOT
 from tests.support.airflow import dags_test
-from tests.support.servers import free_port, process
+from tests.support.servers import Pushgateway, free_port, process
 
-PUSHGATEWAY = "/usr/bin/prometheus-pushgateway"
 FAKES = ROOT / "include" / "tests" / "backup" / "backup_fakeapi.py"
 ARCHIVE = "2026-01-15T000000Z.tar.gz"
 #: Old backups already in the store: (day in November 2025) -> kept by the packaged GFS policy
@@ -63,19 +61,6 @@ def fakes(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield {"kubeconfig": str(kubeconfig), "grafana": f"http://127.0.0.1:{grafana_port}"}
 
 
-@pytest.fixture()
-def pushgateway(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [
-        PUSHGATEWAY,
-        f"--web.listen-address=127.0.0.1:{port}",
-        f"--persistence.file={tmp_path / 'pushgateway.data'}",
-    ]
-    with process(args, health=f"{url}/-/ready", log=tmp_path / "pushgateway.log"):
-        yield url
-
-
 def archive_files(path: Path) -> dict[str, bytes]:
     with tarfile.open(fileobj=io.BytesIO(path.read_bytes()), mode="r:gz") as tar:
         out = {}
@@ -86,18 +71,9 @@ def archive_files(path: Path) -> dict[str, bytes]:
         return out
 
 
-def pushed(url: str) -> dict[str, float]:
-    found = {}
-    for line in requests.get(f"{url}/metrics", timeout=10).text.splitlines():
-        if line.startswith("kindops_") and 'job="config-backup"' in line:
-            name = line.split("{", 1)[0]
-            found[name] = float(line.rsplit(" ", 1)[1])
-    return found
-
-
 @pytest.mark.integration
 def test_daily_backup_runs_verifies_prunes_and_reruns_idempotently(
-    tmp_path: Path, fakes: dict[str, str], pushgateway: str
+    tmp_path: Path, fakes: dict[str, str], pushgateway: Pushgateway
 ) -> None:
     artifacts = tmp_path / "artifacts"
     backups = artifacts / "backups"
@@ -109,12 +85,15 @@ def test_daily_backup_runs_verifies_prunes_and_reruns_idempotently(
         "KINDOPS_KUBECONFIG": fakes["kubeconfig"],
         "KINDOPS_GRAFANA_TOKEN": "grafana-token",
         "AIRFLOW_VAR_KINDOPS_GRAFANA_URL": fakes["grafana"],
-        "AIRFLOW_VAR_KINDOPS_PUSHGATEWAY_URL": pushgateway,
+        "AIRFLOW_VAR_KINDOPS_PUSHGATEWAY_URL": pushgateway.url,
     }
     first = dags_test("config_backup", "2026-01-15", env)
-    assert first.states == {"backup": "success", "verify": "success", "prune": "success"}, (
-        first.tail()
-    )
+    assert first.states == {
+        "backup": "success",
+        "verify": "success",
+        "restore_plan": "success",
+        "prune": "success",
+    }, first.tail()
 
     archive = backups / ARCHIVE
     files = archive_files(archive)
@@ -126,6 +105,22 @@ def test_daily_backup_runs_verifies_prunes_and_reruns_idempotently(
     marker = json.loads((backups / (ARCHIVE + ".verified.json")).read_text())
     assert marker["ok"] is True and marker["files"] == len(files) - 1
 
+    # The restore check planned the newest archive; the local runner does no live dry run.
+    plan_dir = artifacts / "backup-restore-plan" / "config_backup_20260115T000000"
+    plan = json.loads((plan_dir / "plan.json").read_text())
+    assert plan["archive"] == f"backups/{ARCHIVE}"
+    assert plan["dry_run"] is None and plan["drift"] is None
+    kube_files = [e for e in manifest["files"] if e["source"] == "kubernetes"]
+    assert len(plan["steps"]) == len(kube_files) == manifest["counts"]["kubernetes"]
+    assert {s["file"] for s in plan["steps"]} == {e["path"] for e in kube_files}
+    assert plan["steps"][0]["phase"] == "namespaces-and-crds"
+    assert plan["steps"][-1]["phase"] == "argocd"
+    plan_md = (plan_dir / "plan.md").read_text()
+    assert plan_md.startswith(f"# Restore plan for {ARCHIVE}\n")
+    assert "## Server-side dry run" not in plan_md
+    plan_result = json.loads((plan_dir / "result.json").read_text())
+    assert plan_result["verdict"] == "ok" and plan_result["job"] == "backup.restore-plan"
+
     kept = sorted(p.name for p in backups.glob("*.tar.gz"))
     assert kept == sorted([ARCHIVE] + [f"2025-11-{d:02d}T013000Z.tar.gz" for d in KEPT_OLD])
     prune_result = json.loads(
@@ -133,7 +128,7 @@ def test_daily_backup_runs_verifies_prunes_and_reruns_idempotently(
     )
     assert prune_result["data"]["newest_verified"] == f"backups/{ARCHIVE}"
 
-    metrics = pushed(pushgateway)
+    metrics = pushgateway.group("config-backup")
     assert metrics["kindops_backup_size_bytes"] == archive.stat().st_size
     assert metrics["kindops_backup_objects"] == len(files) - 1
     assert metrics["kindops_job_last_success_timestamp_seconds"] > 1.7e9
@@ -150,6 +145,7 @@ def test_daily_backup_runs_verifies_prunes_and_reruns_idempotently(
     }
     marker = json.loads((backups / (ARCHIVE + ".verified.json")).read_text())
     assert marker["ok"] is True
+    assert json.loads((plan_dir / "plan.json").read_text())["steps"] == plan["steps"]
 
 
 def test_the_backup_pod_uses_the_backup_service_account(dagbag_k8s: Any) -> None:
@@ -157,4 +153,29 @@ def test_the_backup_pod_uses_the_backup_service_account(dagbag_k8s: Any) -> None
     pods = {t.task_id: t for t in dag.tasks}
     assert pods["backup"].service_account_name == "kindops-backup"
     assert pods["verify"].service_account_name != "kindops-backup"
-    assert [t.task_id for t in dag.topological_sort()] == ["backup", "verify", "prune"]
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "backup",
+        "verify",
+        "restore_plan",
+        "prune",
+    ]
+
+
+def test_the_restore_check_dry_runs_as_its_own_identity_in_the_cluster_only(
+    dagbag_k8s: Any, dagbag_local: Any
+) -> None:
+    pod = {t.task_id: t for t in dagbag_k8s.dags["config_backup"].tasks}["restore_plan"]
+    assert pod.service_account_name == "kindops-restore-check"
+    assert pod.automount_service_account_token is True
+    assert pod.arguments == [
+        "backup",
+        "restore-plan",
+        "--latest",
+        "--server-dry-run",
+        "--force-conflicts",
+        "--json",
+    ]
+    others = [t for t in dagbag_k8s.dags["config_backup"].tasks if t.task_id != "restore_plan"]
+    assert all(t.service_account_name != "kindops-restore-check" for t in others)
+    local = {t.task_id: t for t in dagbag_local.dags["config_backup"].tasks}["restore_plan"]
+    assert local.arguments == ["backup", "restore-plan", "--latest", "--json"]

@@ -7,7 +7,8 @@ from the allow-list, enough error budget left on the SLOs the fault spends), k6 
 steady-state hypothesis before, the fault (a LitmusChaos ChaosEngine in the cluster; process
 kills, a CPU burner or the apps' fault flags with the local runner), the hypothesis sampled
 during the fault with safeguards that abort it, the hypothesis after (recovery), and a rollback
-(Argo Rollouts abort / process restart) when it does not recover.
+when it does not recover (cluster: Argo Rollouts abort and/or an Argo CD Application rolled back
+to its previous sync; local: process restart).
 
 **Tasks:** `run` (`kindops gameday run`) → `publish` (`kindops gameday publish`, runs whatever
 happened). A hypothesis that fails, a safeguard abort or a failed action fails `run` (exit 1,
@@ -16,7 +17,8 @@ fails too, so the DAG run is failed. A guard refusal fails `run` with exit 2 and
 
 **Inputs:** params `scenarios` (catalog names, or `all`), `runner` (`cluster` = LitmusChaos in
 the kind cluster, `local` = the local lab of `kindops gameday lab`), `min_budget` (refuse below
-this share of error budget left), and shorter or longer phases for a drill: `warmup`,
+this share of error budget left; above 0 — 0 is refused unless `allow_zero_min_budget` is true,
+which the journal records), and shorter or longer phases for a drill: `warmup`,
 `fault_duration`, `recovery_timeout` (durations such as `30s`; empty = the scenario's) and `vus`
 (0 = the scenario's).
 
@@ -30,10 +32,12 @@ of each run window and fault window when `kindops_grafana_url` is set.
 (`gitops/platform/kindops-jobs/gameday-rbac.yaml`: create/get/patch ChaosEngines, get
 ChaosResults and ChaosExperiments in `apps`, patch Argo Rollouts to abort, read
 `kube-public/cluster-info`), the Secret `kindops-gameday` (`KINDOPS_GAMEDAY_APP_PYTHON_ADMIN_TOKEN`,
-`KINDOPS_GAMEDAY_APP_JAVA_ADMIN_TOKEN`, `KINDOPS_GRAFANA_TOKEN`), the Litmus experiments
-installed in `apps`, and the k6 scenarios ConfigMap. Airflow Variables `kindops_prometheus_url`
-and `kindops_grafana_url` (empty: no annotations). The local runner needs the lab's environment
-(`source <lab>/lab.env`).
+`KINDOPS_GAMEDAY_APP_JAVA_ADMIN_TOKEN`, `KINDOPS_GRAFANA_TOKEN`, and `KINDOPS_GAMEDAY_ARGOCD_TOKEN`
+for scenarios whose rollback names an Argo CD Application: an Argo CD account allowed to get and
+sync it), the Litmus experiments installed in `apps`, and the k6 scenarios ConfigMap. Airflow
+Variables `kindops_prometheus_url`, `kindops_grafana_url` (empty: no annotations) and
+`kindops_argocd_url` (the lab's Argo CD API server). The local runner needs the lab's
+environment (`source <lab>/lab.env`).
 
 Idempotency: artifacts are keyed by the logical date; a rerun replaces that date's journal and
 evidence. A rerun injects again (a new ChaosEngine name each time) — a game day is an action,
@@ -58,6 +62,16 @@ ENV = {
     "KINDOPS_GRAFANA_URL": "{{ var.value.get('kindops_grafana_url', "
     "'http://kube-prometheus-stack-grafana.observability.svc:80') }}",
 }
+#: The Argo CD rollback step of the cluster runner talks to the lab's Argo CD API server.
+RUN_ENV = {
+    **ENV,
+    "KINDOPS_GAMEDAY_ARGOCD_URL": "{{ var.value.get('kindops_argocd_url', "
+    "'https://argocd-server.argocd.svc') }}",
+}
+#: A budget floor of 0 takes an explicit yes (the CLI refuses it otherwise).
+ZERO_FLOOR = (
+    "{{ '--allow-zero-min-budget' if params.allow_zero_min_budget else '--keep-min-budget' }}"
+)
 GAMEDAY_SECRET = ("kindops-gameday",)
 GAMEDAY_SA = "kindops-gameday"
 
@@ -110,7 +124,14 @@ def scenarios_mount() -> dict[str, Any]:
             type="number",
             minimum=0,
             maximum=1,
-            description="Refuse when an SLO the fault spends has less budget left than this.",
+            description="Refuse when an SLO the fault spends has less budget left than this "
+            "(above 0; 0 needs allow_zero_min_budget).",
+        ),
+        "allow_zero_min_budget": Param(
+            False,
+            type="boolean",
+            description="Accept min_budget 0: the game day may spend the last of the budget "
+            "(recorded in the journal).",
         ),
         "warmup": Param("", type="string", description="Load warm-up (e.g. 30s); empty = own."),
         "fault_duration": Param("", type="string", description="Fault duration; empty = own."),
@@ -130,6 +151,7 @@ def monthly_game_day() -> None:
             "{{ params.runner }}",
             "--min-budget",
             "{{ params.min_budget }}",
+            ZERO_FLOOR,
             "--warmup",
             "{{ params.warmup }}",
             "--fault-duration",
@@ -140,7 +162,7 @@ def monthly_game_day() -> None:
             "{{ params.vus }}",
             "--json",
         ],
-        env=ENV,
+        env=RUN_ENV,
         secret_env=GAMEDAY_SECRET,
         service_account=GAMEDAY_SA,
         resources=Resources(cpu="500m", memory="256Mi", cpu_limit="1", memory_limit="768Mi"),

@@ -81,7 +81,13 @@ def run(
         "--min-budget",
         metavar="SHARE",
         help="Refuse when an SLO of the target has less error budget left [0.25, "
-        "KINDOPS_GAMEDAY_MIN_BUDGET].",
+        "KINDOPS_GAMEDAY_MIN_BUDGET]; above 0.",
+    ),
+    allow_zero_min_budget: bool = typer.Option(
+        False,
+        "--allow-zero-min-budget/--keep-min-budget",
+        help="Accept a floor of 0 (the game day may spend the last of the error budget); "
+        "recorded in the journal and logged as a warning.",
     ),
     warmup: str | None = typer.Option(
         None, "--warmup", metavar="DURATION", help="Override the load warm-up (e.g. 5s)."
@@ -109,7 +115,12 @@ def run(
             vus=vus or None,
         )
         return jobs.run(
-            ctx, scenario, "local" if runner == "local" else "cluster", min_budget, timing
+            ctx,
+            scenario,
+            "local" if runner == "local" else "cluster",
+            min_budget,
+            timing,
+            allow_zero_min_budget=allow_zero_min_budget,
         )
 
     execute("gameday", job, as_json)

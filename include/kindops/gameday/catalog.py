@@ -14,7 +14,7 @@ A scenario is a Chaos Toolkit-style experiment written for both runners:
 * ``safeguards``: probes whose tolerance is the safe zone; ``consecutive`` failures in a row abort;
 * ``recovery``: how long after the fault the ``after`` hypothesis may take to hold again;
 * ``rollback``: what restores service when it does not (local: restart the process; cluster:
-  abort the Argo Rollout).
+  abort the Argo Rollout and/or roll the Argo CD Application back to its previous sync).
 
 Every model rejects unknown keys, so a typo is an error naming the file and the field, never a
 silently ignored setting.
@@ -324,9 +324,27 @@ class Recovery(_Strict):
     """After the fault ends, the ``after`` probes may take this long to hold again."""
 
 
+class ArgoCdRollback(_Strict):
+    """Roll an Argo CD Application back to the revision it ran before its last sync."""
+
+    application: Name
+    """The Application (in Argo CD's own namespace). Argo CD refuses to roll back an
+    Application that syncs automatically: name only Applications with a manual sync policy."""
+    prune: bool = False
+    """Let the rollback delete resources the earlier revision does not have (Argo CD ``prune``)."""
+
+
 class ClusterRollback(_Strict):
-    rollout: Name
+    rollout: Name | None = None
     """Argo Rollout aborted when recovery fails (back to the stable ReplicaSet)."""
+    argocd: ArgoCdRollback | None = None
+    """Argo CD Application rolled back to its previous sync (after the Rollout abort, if any)."""
+
+    @model_validator(mode="after")
+    def _some(self) -> ClusterRollback:
+        if self.rollout is None and self.argocd is None:
+            raise ValueError("name a rollout to abort and/or an argocd application to roll back")
+        return self
 
 
 class Rollback(_Strict):

@@ -4,23 +4,27 @@
 
     start-load ─ warm-up ─ steady state BEFORE ─ inject ─┬─ DURING (sampled) ─ end-fault ─ AFTER
                                                          └─ safeguards ── trip -> abort ─┘   │
-                               not recovered within recovery.timeout -> ROLLBACK ─ re-check ┘
+                   not recovered within recovery.timeout -> ROLLBACK steps ─ AFTER_ROLLBACK ┘
     ... load ends -> load thresholds
 
 The steady state is judged under load (k6 starts first; ``warmup`` lets rates settle). A
 ``before`` that does not hold stops the run before anything is injected (status ``failed``).
 Whatever happens — an action fails, a safeguard trips, the process is told to stop — the
 ``finally`` reverts a fault that is still on and stops the load, and the journal records it.
+The rollback steps run in order, each recorded in ``rollbacks``; a failed step does not skip the
+next, the steady state is checked again after them (``after_rollback``), and a failed step fails
+the run.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kindops.errors import VerdictError
 from kindops.gameday.catalog import Phase, Scenario
 from kindops.gameday.journal import Interrupted, Journal, describe, iso
 from kindops.gameday.load import BackgroundLoad, LoadOutcome
@@ -30,6 +34,11 @@ from kindops.gameday.probes import ProbeResult, ProbeRunner, all_met
 log = logging.getLogger("kindops.gameday")
 #: The ``after`` probes are re-checked at least this often (seconds) until they hold.
 RECOVERY_POLL = 2.0
+RollbackStep = tuple[str, Callable[[], dict[str, Any]]]
+
+
+class RollbackFailed(VerdictError):
+    """A rollback step failed (each step is in the journal's ``rollbacks``): the run failed."""
 
 
 @dataclass
@@ -39,7 +48,10 @@ class Deps:
     probes: ProbeRunner
     injection: Callable[[], Injection]
     load: Callable[[], BackgroundLoad] | None
-    rollback: Callable[[], dict[str, Any]]
+    #: What restores service when the steady state does not come back, in order: ``(name,
+    #: step)``; each step returns what it did for the journal (local: ``restart``; cluster:
+    #: ``abort-rollout`` and/or ``argocd-rollback``).
+    rollbacks: Sequence[RollbackStep]
     #: Cluster: wait for the ChaosResult verdicts instead of the clock (bounded by this many
     #: seconds after the fault's duration).
     verdict_timeout: float | None = None
@@ -211,11 +223,7 @@ class Experiment:
                 self.j.deviate(
                     f"steady state not recovered within {self.s.recovery.timeout:g}s of the fault"
                 )
-                with self.j.action("rollback", into="rollbacks") as entry:
-                    entry["output"] = self.deps.rollback()
-                self.j.event("rollback done")
-                again = self._after("after_rollback", self.s.recovery.timeout)
-                self.j.event("after rollback: " + ("recovered" if again else "NOT recovered"))
+                self._rollback()
             self._finish_load()
             status = "aborted" if self.aborted_by else "completed"
         except Interrupted as exc:
@@ -230,6 +238,27 @@ class Experiment:
         finally:
             self._cleanup(status)
         return status
+
+    def _rollback(self) -> None:
+        """Every step in order, even after one failed; then the steady state once more."""
+        failed: list[str] = []
+        for name, step in self.deps.rollbacks:
+            try:
+                with self.j.action(name, into="rollbacks") as entry:
+                    entry["output"] = step()
+            except Exception as exc:
+                failed.append(f"{name}: {describe(exc)}")
+                self.j.event(f"rollback {name} FAILED", detail=describe(exc))
+                log.warning("rollback step failed", extra={"step": name, "error": describe(exc)})
+            else:
+                self.j.event(f"rollback {name} done")
+        if not self.deps.rollbacks:
+            self.j.event("no rollback configured")
+        elif len(failed) < len(self.deps.rollbacks):
+            again = self._after("after_rollback", self.s.recovery.timeout)
+            self.j.event("after rollback: " + ("recovered" if again else "NOT recovered"))
+        if failed:
+            raise RollbackFailed("rollback failed: " + "; ".join(failed))
 
     def _finish_load(self) -> None:
         if self.load is None:

@@ -18,11 +18,17 @@ Nothing is injected until the guard passes. A refusal is :class:`GuardRefused` (
 The allow-list is parsed strictly: empty, a wildcard or a glob, or a name kind would not accept
 is a refusal, never "allow any".
 
+Its Argo CD (scenarios whose rollback names an Argo CD Application) must be the lab's own: a
+Service address of the cluster (``<service>.<namespace>.svc[.cluster.local]``) or loopback (a
+port-forward), never another host.
+
 **Local runner.** Every URL the run touches to inject must be loopback.
 
 **Both.** Each SLO of the target service must have at least ``KINDOPS_GAMEDAY_MIN_BUDGET`` of its
 error budget left (Prometheus, :func:`kindops.slo.budget.remaining_budget`); no SLO data is a
-refusal (unknown is not "plenty left").
+refusal (unknown is not "plenty left"). The floor must be above 0 (:func:`budget_floor`): a floor
+of 0 lets a game day spend the last of a budget, which takes ``--allow-zero-min-budget`` — an
+explicit choice, recorded in the journal and logged as a warning, never a config slip.
 """
 
 from __future__ import annotations
@@ -84,6 +90,22 @@ def host_of(url: str) -> str:
         return ""
 
 
+_CLUSTER_SERVICE = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?\.svc(\.cluster\.local)?$"
+)
+
+
+def admit_argocd(url: str) -> None:
+    """The Argo CD the cluster runner rolls back through is the lab's: a cluster Service or
+    loopback (``kubectl port-forward``)."""
+    host = host_of(url).lower()
+    if not host or not (is_loopback_host(host) or _CLUSTER_SERVICE.match(host)):
+        raise GuardRefused(
+            f"refused: KINDOPS_GAMEDAY_ARGOCD_URL {url} is not the lab's Argo CD (a Service "
+            "address <service>.<namespace>.svc of the cluster, or loopback)"
+        )
+
+
 def admit_local(urls: dict[str, str]) -> None:
     """The local runner's guard: every URL it injects through is on this machine."""
     for what, url in sorted(urls.items()):
@@ -119,3 +141,52 @@ def check_budget(
     if decision.closed:
         raise GuardRefused(f"refused: {reason}")
     return BudgetCheck(service, min_remaining, dict(decision.budgets), reason)
+
+
+#: The flag that lets a game day run with a budget floor of 0.
+ZERO_FLOOR_FLAG = "--allow-zero-min-budget"
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The budget floor of a run, where it came from, and whether 0 was allowed on purpose."""
+
+    value: float
+    source: str
+    zero_allowed: bool = False
+
+    @property
+    def overridden(self) -> bool:
+        """The floor is 0: only possible with the override."""
+        return self.value == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_remaining": self.value,
+            "source": self.source,
+            "allow_zero_min_budget": self.zero_allowed,
+            "overridden": self.overridden,
+        }
+
+
+def budget_floor(value: float, source: str, allow_zero: bool = False) -> Floor:
+    """The minimum share of error budget a run needs: in (0, 1], or exactly 0 with the override.
+
+    ``source`` names where the value came from (``--min-budget`` or the variable) for the error.
+    """
+    if value != value or not 0 <= value <= 1:
+        raise ConfigError(f"{source} {value}: expected a share from 0 to 1")
+    if value == 0 and not allow_zero:
+        raise GuardRefused(
+            f"refused: {source} 0 switches the error-budget guard's floor off (a game day could "
+            f"spend the last of a budget); use a share above 0, or pass {ZERO_FLOOR_FLAG} to "
+            "accept that on purpose"
+        )
+    floor = Floor(value, source, allow_zero)
+    if floor.overridden:
+        log.warning(
+            "error-budget floor is 0 (%s): this game day may spend the last of the budget",
+            ZERO_FLOOR_FLAG,
+            extra={"source": source},
+        )
+    return floor

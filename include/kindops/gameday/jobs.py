@@ -12,7 +12,7 @@ import json
 import logging
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from kindops.errors import ConfigError
-from kindops.gameday import burn, evidence, grafana, guard, local, postmortem
+from kindops.gameday import argocd, burn, evidence, grafana, guard, local, postmortem
 from kindops.gameday.catalog import (
     FlagsFault,
     PodDelete,
@@ -33,7 +33,7 @@ from kindops.gameday.catalog import (
     load_catalog,
     select,
 )
-from kindops.gameday.experiment import Deps, Experiment
+from kindops.gameday.experiment import Deps, Experiment, RollbackStep
 from kindops.gameday.journal import Interrupted, Journal, StopRequest, describe
 from kindops.gameday.load import BackgroundLoad
 from kindops.gameday.probes import ProbeRunner
@@ -159,27 +159,72 @@ def _local_deps(
         probes=ProbeRunner(urls, settings.prometheus_url, settings.gameday_probe_window),
         injection=lambda: local.injection(scenario, settings.gameday_pids, urls, all_tokens),
         load=_load_factory(scenario, settings),
-        rollback=rollback,
+        rollbacks=[("restart", rollback)],
         sleep=stop.sleep,
     )
+
+
+def _argocd_api(settings: GamedaySettings) -> argocd.ArgoCdApi:
+    """The lab's Argo CD (guarded: a cluster Service or loopback), with the game day's token."""
+    guard.admit_argocd(settings.gameday_argocd_url)
+    return argocd.ArgoCdApi(
+        settings.gameday_argocd_url,
+        settings.gameday_argocd_token.get_secret_value().strip(),
+        verify=settings.gameday_argocd_ca or True,
+    )
+
+
+def cluster_rollbacks(
+    scenario: Scenario,
+    api: litmus.LitmusApi,
+    argo: argocd.ArgoCdApi | None,
+    poll_seconds: float,
+    sleep: Callable[[float], None],
+) -> list[RollbackStep]:
+    """The cluster rollback steps of ``scenario``: the Rollout abort, then the Argo CD rollback."""
+    plan = scenario.rollback.cluster
+    steps: list[RollbackStep] = []
+    if plan.rollout is not None:
+        rollout = plan.rollout
+        steps.append(
+            ("abort-rollout", lambda: api.abort_rollout(scenario.target.namespace, rollout))
+        )
+    if plan.argocd is not None:
+        if argo is None:
+            raise ConfigError(f"{scenario.name}: the Argo CD rollback needs the Argo CD API")
+        client, app = argo, plan.argocd
+        steps.append(
+            (
+                "argocd-rollback",
+                lambda: argocd.rollback(
+                    client,
+                    app.application,
+                    app.prune,
+                    wait=scenario.recovery.timeout,
+                    poll_seconds=poll_seconds,
+                    sleep=sleep,
+                ),
+            )
+        )
+    return steps
 
 
 def _cluster_deps(
     scenario: Scenario,
     settings: GamedaySettings,
     api: litmus.LitmusApi,
+    argo: argocd.ArgoCdApi | None,
     engine: dict[str, Any],
     stop: StopRequest,
 ) -> Deps:
     from kindops.gameday import litmus
 
     urls = {a: settings.app_url(a) for a in ("app-python", "app-java")}
-    rollout = scenario.rollback.cluster.rollout
     return Deps(
         probes=ProbeRunner(urls, settings.prometheus_url, settings.gameday_probe_window),
         injection=lambda: litmus.LitmusInjection(api, engine),
         load=_load_factory(scenario, settings),
-        rollback=lambda: api.abort_rollout(scenario.target.namespace, rollout),
+        rollbacks=cluster_rollbacks(scenario, api, argo, settings.gameday_poll_seconds, stop.sleep),
         verdict_timeout=settings.gameday_verdict_timeout,
         settle=lambda injection: litmus.settle(
             injection, min(settings.gameday_verdict_timeout, 120.0), settings.gameday_poll_seconds
@@ -270,8 +315,9 @@ def run_one(
     scenario: Scenario,
     runner: Runner,
     kube: KubeTarget | None,
-    min_budget: float,
+    floor: guard.Floor,
     stop: StopRequest,
+    argo: argocd.ArgoCdApi | None = None,
 ) -> dict[str, Any]:
     """Guard, run and publish one scenario. A guard refusal raises (nothing injected)."""
     service = scenario.target.service
@@ -284,7 +330,7 @@ def run_one(
         )
     slos = list(scenario.target.slos) or known
     reader = gate.prometheus_reader(settings.prometheus_url, settings.slo_specs)
-    budget = guard.check_budget(reader, service, slos, min_budget)
+    budget = guard.check_budget(reader, service, slos, floor.value)
     for other in (s for s in known if s not in budget.budgets):  # for the burn's "before"
         try:
             budget.budgets[other] = reader(service, other)
@@ -293,9 +339,14 @@ def run_one(
     tokens: dict[str, str] = {}
     engine: dict[str, Any] | None = None
     api: litmus.LitmusApi | None = None
+    rollback_plan: dict[str, Any] | None = None
     if runner == "local":
         tokens = preflight_local(scenario, settings)
     else:
+        argocd_rollback = scenario.rollback.cluster.argocd
+        if argocd_rollback is not None:  # a rollback that could not run refuses the game day
+            assert argo is not None
+            rollback_plan = {"argocd": argocd.plan(argo, argocd_rollback.application)}
         from kubernetes import client as k8s_client
 
         from kindops.gameday import litmus
@@ -306,7 +357,9 @@ def run_one(
     journal = Journal(scenario.model_dump(mode="json"), runner, ctx.run_key)
     journal.doc["guard"] = {
         "budget": budget.to_dict(),
+        "budget_floor": floor.to_dict(),
         "cluster": kube.describe() if kube else None,
+        "rollback_plan": rollback_plan,
     }
     prefix = scenario_prefix(ctx, scenario.name)
     experiment: Experiment | None = None
@@ -317,7 +370,7 @@ def run_one(
             deps = _local_deps(scenario, settings, tokens, stop)
         else:
             assert api is not None and engine is not None
-            deps = _cluster_deps(scenario, settings, api, engine, stop)
+            deps = _cluster_deps(scenario, settings, api, argo, engine, stop)
         experiment = Experiment(scenario, deps, journal)
         status = experiment.run()
     except Interrupted as exc:
@@ -347,8 +400,15 @@ def run(
     runner: Runner,
     min_budget: float | None,
     timing: Timing,
+    allow_zero_min_budget: bool = False,
 ) -> Result:
     settings = load(GamedaySettings)
+    if min_budget is None:
+        floor = guard.budget_floor(
+            settings.gameday_min_budget, "KINDOPS_GAMEDAY_MIN_BUDGET", allow_zero_min_budget
+        )
+    else:
+        floor = guard.budget_floor(min_budget, "--min-budget", allow_zero_min_budget)
     scenarios = [
         s.with_timing(
             warmup=timing.warmup,
@@ -358,16 +418,16 @@ def run(
         )
         for s in select(catalog(settings), names)
     ]
-    floor = settings.gameday_min_budget if min_budget is None else min_budget
-    if not 0 <= floor <= 1:
-        raise ConfigError(f"--min-budget {floor}: expected a share from 0 to 1")
     kube: KubeTarget | None = None
+    argo: argocd.ArgoCdApi | None = None
     if runner == "cluster":
         from kindops.gameday import kube as kube_guard
         from kindops.gameday import litmus
 
         for scenario in scenarios:
             litmus.render_engine(scenario, settings)  # a fault without a Litmus equivalent: exit 2
+        if any(s.rollback.cluster.argocd is not None for s in scenarios):
+            argo = _argocd_api(settings)
         kube = kube_guard.admit_cluster(settings.gameday_allowed_clusters)
         log.info("cluster admitted", extra=kube.describe())
     else:
@@ -379,7 +439,7 @@ def run(
             if stop.signal is not None:
                 break
             try:
-                outcomes.append(run_one(ctx, settings, scenario, runner, kube, floor, stop))
+                outcomes.append(run_one(ctx, settings, scenario, runner, kube, floor, stop, argo))
             except Interrupted as exc:
                 outcomes.append(
                     {
@@ -409,7 +469,7 @@ def run(
         "gameday",
         "ok" if not failed and len(outcomes) == len(scenarios) else "bad",
         summary,
-        {"runner": runner, "scenarios": outcomes, "min_budget": floor},
+        {"runner": runner, "scenarios": outcomes, "min_budget": floor.value},
         artifacts,
     )
 

@@ -52,6 +52,9 @@ WIRE = {
     },
     "app-java": {"error_rate": "errorRate", "latency_ms": "latencyMs"},
 }
+#: Seconds a restarted process gets to end on SIGTERM before SIGKILL (the kubelet's default
+#: termination grace period is 30 s; the lab's processes stop in well under a second).
+KILL_GRACE = 5.0
 #: Liveness paths used to confirm a restarted process serves again.
 LIVENESS = {"app-python-api": "/healthz/live", "app-java-api": "/actuator/health/liveness"}
 
@@ -359,8 +362,28 @@ def injection(
     return FlagsInjection(client, flags_of(fault))
 
 
-def restart(pids_dir: str, process: str, base_url: str | None, timeout: float) -> dict[str, Any]:
-    """Local rollback: SIGTERM the process; the supervisor starts a new one; wait until it serves.
+def _terminate(pid: int, grace: float) -> str:
+    """SIGTERM, then SIGKILL if the process is still there after ``grace`` seconds (as the kubelet
+    does after terminationGracePeriodSeconds): a hung or stopped process cannot refuse a restart.
+    Returns the signal that ended it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not alive(pid):
+        return "SIGTERM"
+    log.warning("%s ignored SIGTERM; killing it", pid, extra={"grace": grace})
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    return "SIGKILL"
+
+
+def restart(
+    pids_dir: str, process: str, base_url: str | None, timeout: float, grace: float = KILL_GRACE
+) -> dict[str, Any]:
+    """Local rollback: SIGTERM the process (SIGKILL after ``grace`` s if it does not end); the
+    supervisor starts a new one; wait until it serves.
 
     Raises DependencyError when no new process serves within ``timeout``.
     """
@@ -369,9 +392,10 @@ def restart(pids_dir: str, process: str, base_url: str | None, timeout: float) -
         old = read_pid(pids_dir, process)
     except KindopsError:
         old = 0
+    ended_by = None
     if old and alive(old):
-        os.kill(old, signal.SIGTERM)
-    new = wait_new_pid(pids_dir, process, old, timeout)
+        ended_by = _terminate(old, min(grace, timeout / 2))
+    new = wait_new_pid(pids_dir, process, old, max(0.0, timeout - (time.monotonic() - started)))
     if new is None:
         raise DependencyError(
             f"{process} did not come back within {timeout:.0f}s of the restart (is the local "
@@ -393,5 +417,6 @@ def restart(pids_dir: str, process: str, base_url: str | None, timeout: float) -
         "process": process,
         "old_pid": old,
         "new_pid": new,
+        "ended_by": ended_by,
         "seconds": round(time.monotonic() - started, 2),
     }

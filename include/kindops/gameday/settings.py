@@ -13,6 +13,7 @@ from kindops.errors import ConfigError
 from kindops.settings import KindopsSettings
 
 DEFAULT_PROMETHEUS = "http://kube-prometheus-stack-prometheus.observability.svc:9090"
+DEFAULT_ARGOCD = "https://argocd-server.argocd.svc"
 
 
 class GamedaySettings(KindopsSettings):
@@ -24,7 +25,7 @@ class GamedaySettings(KindopsSettings):
     may inject into (context ``kind-<name>``). Empty or a wildcard is refused, never "any"."""
     gameday_min_budget: float = Field(default=0.25, ge=0, le=1)
     """``KINDOPS_GAMEDAY_MIN_BUDGET``: refuse when an SLO of the target has less error budget left
-    than this share."""
+    than this share. Above 0: a floor of 0 is refused unless ``--allow-zero-min-budget``."""
     gameday_app_python_url: str = "http://app-python.apps.svc:8000"
     gameday_app_java_url: str = "http://app-java.apps.svc:8080"
     gameday_app_python_admin_token: SecretStr = SecretStr("")
@@ -45,6 +46,15 @@ class GamedaySettings(KindopsSettings):
     gameday_verdict_timeout: float = Field(default=300.0, gt=0)
     """``KINDOPS_GAMEDAY_VERDICT_TIMEOUT``: seconds after the fault's duration to wait for the
     ChaosResult verdict before stopping the engine."""
+    gameday_argocd_url: str = DEFAULT_ARGOCD
+    """``KINDOPS_GAMEDAY_ARGOCD_URL``: the Argo CD API server of the lab (scenarios whose cluster
+    rollback names an Argo CD Application). A Service of the cluster or loopback only."""
+    gameday_argocd_token: SecretStr = SecretStr("")
+    """``KINDOPS_GAMEDAY_ARGOCD_TOKEN``: API token of an Argo CD account allowed to get and sync
+    the Applications named in the catalog (Secret ``kindops-gameday``)."""
+    gameday_argocd_ca: str = ""
+    """``KINDOPS_GAMEDAY_ARGOCD_CA``: CA bundle that signed the Argo CD server's certificate;
+    empty = the system trust store."""
     prometheus_url: str = DEFAULT_PROMETHEUS
     """``KINDOPS_PROMETHEUS_URL``: probes, the error-budget guard and the SLO burn."""
     grafana_url: str = ""
@@ -57,7 +67,9 @@ class GamedaySettings(KindopsSettings):
     k6_bin: str = ""
     k6_scenarios: str = ""
 
-    @field_validator("gameday_app_python_url", "gameday_app_java_url", "prometheus_url")
+    @field_validator(
+        "gameday_app_python_url", "gameday_app_java_url", "gameday_argocd_url", "prometheus_url"
+    )
     @classmethod
     def _http(cls, value: str) -> str:
         value = value.strip().rstrip("/")

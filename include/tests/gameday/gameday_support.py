@@ -9,6 +9,11 @@
 * :class:`Recorder` — a tiny HTTP server answering with a programmable status per path and
   recording requests (the Grafana annotations API, a flippable health endpoint, an app that
   must NOT be called).
+* :class:`ArgoCdState` / :func:`fake_argocd` — Argo CD's API server for Applications: ``GET
+  /api/v1/applications/{name}`` and ``POST .../rollback`` with Argo CD's own rules (bearer token,
+  no rollback while auto-sync is on, the id must be in ``status.history``, one operation at a
+  time), grpc-gateway error bodies, and a controller that completes the sync operation a few
+  reads later (``status.operationState``, a new history entry).
 """
 
 from __future__ import annotations
@@ -316,6 +321,230 @@ def recorder(state: Recorder | None = None) -> Iterator[Recorder]:
     rec.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# -- Argo CD ---------------------------------------------------------------------------------------
+ARGOCD_TOKEN = "argocd-api-token-of-the-gameday-account"
+ARGOCD_APPS = "/api/v1/applications/"
+
+
+def _stamp(minute: int) -> str:
+    return f"2026-11-20T10:{minute:02d}:00Z"
+
+
+def argocd_app(
+    name: str, revisions: list[str], automated: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An Application as Argo CD's API answers it, synced once per revision (ids 1..n)."""
+    source = {
+        "repoURL": "https://git.kindops.test/kindops-lab.git",
+        "path": f"gitops/apps/{name}",
+        "targetRevision": "HEAD",
+    }
+    policy: dict[str, Any] = {"syncOptions": ["CreateNamespace=true"]}
+    if automated is not None:
+        policy["automated"] = automated
+    history = [
+        {
+            "id": i,
+            "revision": rev,
+            "deployStartedAt": _stamp(i),
+            "deployedAt": _stamp(i),
+            "source": source,
+            "initiatedBy": {"username": "admin"},
+        }
+        for i, rev in enumerate(revisions, start=1)
+    ]
+    last = revisions[-1]
+    return {
+        "metadata": {"name": name, "namespace": "argocd"},
+        "spec": {
+            "project": "default",
+            "source": source,
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "apps"},
+            "syncPolicy": policy,
+        },
+        "status": {
+            "sync": {"status": "Synced", "revision": last},
+            "health": {"status": "Healthy"},
+            "history": history,
+            "operationState": {
+                "operation": {"sync": {"revision": last}},
+                "phase": "Succeeded",
+                "message": "successfully synced (all tasks run)",
+                "startedAt": _stamp(len(revisions)),
+                "finishedAt": _stamp(len(revisions)),
+                "syncResult": {"revision": last},
+            },
+        },
+    }
+
+
+@dataclass
+class ArgoCdState:
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    token: str = ARGOCD_TOKEN
+    #: reads of the Application after a rollback before the controller finishes the operation
+    reads_to_finish: int = 2
+    final_phase: str = "Succeeded"
+    #: called with (application, revision) when a rollback is accepted
+    on_rollback: Any = None
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    pending: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r for r in self.requests if r["method"] == method]
+
+
+class _ArgoCdHandler(BaseHTTPRequestHandler):
+    state: ArgoCdState
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+    def _send(self, status: int, doc: dict[str, Any]) -> None:
+        body = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, status: int, code: int, message: str) -> None:
+        """grpc-gateway's error body, as Argo CD's API server writes it."""
+        self._send(status, {"error": message, "code": code, "message": message})
+
+    def _begin(self) -> tuple[str, str, Any] | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        path = self.path.split("?")[0]
+        body = json.loads(raw) if raw else None
+        with self.state.lock:
+            self.state.requests.append(
+                {
+                    "method": self.command,
+                    "path": path,
+                    "authorization": self.headers.get("Authorization"),
+                    "body": body,
+                }
+            )
+        if self.headers.get("Authorization") != f"Bearer {self.state.token}":
+            self._error(401, 16, "invalid session: token signature is invalid")
+            return None
+        if not path.startswith(ARGOCD_APPS):
+            self._error(404, 5, f"{path} not found")
+            return None
+        name, _, action = path[len(ARGOCD_APPS) :].partition("/")
+        return name, action, body
+
+    def _finish_operation(self, name: str, app: dict[str, Any]) -> None:
+        """The controller: a pending rollback completes after ``reads_to_finish`` reads."""
+        s = self.state
+        if name not in s.pending:
+            return
+        s.pending[name] -= 1
+        operation = app.get("operation")
+        status = app["status"]
+        revision = operation["sync"]["revision"]
+        if s.pending[name] > 0:
+            status["operationState"] = {
+                "operation": operation,
+                "phase": "Running",
+                "message": "one or more tasks are running",
+                "startedAt": "2026-11-26T10:30:00Z",
+            }
+            return
+        del s.pending[name]
+        app.pop("operation", None)
+        status["operationState"] = {
+            "operation": operation,
+            "phase": s.final_phase,
+            "message": "successfully synced (all tasks run)"
+            if s.final_phase == "Succeeded"
+            else "one or more objects failed to apply: Deployment.apps app-python is invalid",
+            "startedAt": "2026-11-26T10:30:00Z",
+            "finishedAt": "2026-11-26T10:30:05Z",
+            "syncResult": {"revision": revision},
+        }
+        if s.final_phase == "Succeeded":
+            entries = status["history"]
+            entries.append(
+                {
+                    **entries[-1],
+                    "id": entries[-1]["id"] + 1,
+                    "revision": revision,
+                    "deployedAt": "2026-11-26T10:30:05Z",
+                }
+            )
+            status["sync"] = {"status": "OutOfSync", "revision": revision}
+
+    def do_GET(self) -> None:
+        parsed = self._begin()
+        if parsed is None:
+            return
+        name, action, _ = parsed
+        with self.state.lock:
+            app = self.state.apps.get(name)
+            if app is None or action:
+                self._error(403, 7, "permission denied")
+                return
+            self._finish_operation(name, app)
+            doc = copy.deepcopy(app)
+        self._send(200, doc)
+
+    def do_POST(self) -> None:
+        parsed = self._begin()
+        if parsed is None:
+            return
+        name, action, body = parsed
+        s = self.state
+        with s.lock:
+            app = s.apps.get(name)
+            if app is None or action != "rollback":
+                self._error(403, 7, "permission denied")
+                return
+            policy = app["spec"].get("syncPolicy") or {}
+            auto = policy.get("automated")
+            if auto is not None and auto.get("enabled", True):
+                self._error(400, 9, "rollback cannot be initiated when auto-sync is enabled")
+                return
+            wanted = (body or {}).get("id")
+            entry = next((h for h in app["status"]["history"] if h["id"] == wanted), None)
+            if entry is None:
+                self._error(400, 3, f"application {name} does not have deployment with id {wanted}")
+                return
+            if app.get("operation") or name in s.pending:
+                self._error(400, 9, "another operation is already in progress")
+                return
+            app["operation"] = {
+                "sync": {
+                    "revision": entry["revision"],
+                    "prune": bool((body or {}).get("prune")),
+                    "dryRun": bool((body or {}).get("dryRun")),
+                    "syncStrategy": {"apply": {}},
+                },
+                "initiatedBy": {"username": "kindops-gameday"},
+            }
+            s.pending[name] = s.reads_to_finish
+            doc = copy.deepcopy(app)
+        if s.on_rollback is not None:
+            s.on_rollback(name, entry["revision"])
+        self._send(200, doc)
+
+
+@contextmanager
+def fake_argocd(state: ArgoCdState | None = None) -> Iterator[tuple[str, ArgoCdState]]:
+    st = state or ArgoCdState()
+    handler = type("Handler", (_ArgoCdHandler,), {"state": st})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", st
     finally:
         server.shutdown()
         server.server_close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kindops.errors import ConfigError
@@ -106,6 +106,21 @@ def test_unknown_keys_are_rejected_with_their_place(where: tuple[Any, ...], key:
         (lambda d: d["safeguards"].update(probes=[]), "at least one safeguard"),
         (lambda d: d["steady_state"]["probes"][1].update(query="x{{.other}}"), "placeholder"),
         (lambda d: d.update(version="kindops/gameday/v2"), "version"),
+        (lambda d: d["rollback"].update(cluster={}), "name a rollout to abort"),
+        (
+            lambda d: d["rollback"].update(cluster={"argocd": {"application": "App_Python"}}),
+            "rollback.cluster.argocd.application",
+        ),
+        (
+            lambda d: d["rollback"].update(cluster={"argocd": {"app": "app-python"}}),
+            "rollback.cluster.argocd.app",
+        ),
+        (
+            lambda d: d["rollback"].update(
+                cluster={"argocd": {"application": "app-python", "prune": True}}
+            ),
+            None,  # an Argo CD rollback alone is a cluster rollback
+        ),
         (
             lambda d: d["steady_state"].update(
                 probes=[
@@ -165,6 +180,7 @@ def test_timing_overrides_keep_the_load_covering_the_phases() -> None:
     assert s.with_timing(vus=3).load.duration == s.load.duration
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=1, max_value=10_000))
 def test_durations_round_trip(seconds: int) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
@@ -180,6 +196,7 @@ def test_bad_durations_are_rejected(bad: Any) -> None:
         parse_duration(bad)
 
 
+@settings(deadline=None)
 @given(
     low=st.one_of(st.none(), st.floats(-1e6, 1e6)),
     high=st.one_of(st.none(), st.floats(-1e6, 1e6)),

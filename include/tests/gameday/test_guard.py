@@ -52,6 +52,7 @@ def test_plain_names_are_kept_in_order_once() -> None:
     assert guard.allowed_clusters(" kindops, lab2 ,kindops") == ("kindops", "lab2")
 
 
+@settings(deadline=None)
 @given(st.text(max_size=40))
 def test_the_allow_list_is_never_empty_and_never_a_pattern(raw: str) -> None:
     try:
@@ -150,7 +151,11 @@ hosts = st.sampled_from(
 names = st.sampled_from(["kindops", "lab", "prod", "kind", "kindops-2"])
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     context_name=names,
     prefix=st.sampled_from(["kind-", "", "kind_", "KIND-"]),
@@ -240,3 +245,25 @@ def test_the_budget_guard_refuses_low_or_unknown_budgets() -> None:
         guard.check_budget(read, "app-python", ["unknown"], 0.0)
     with pytest.raises(ConfigError):
         guard.check_budget(read, "app-python", ["availability"], 1.5)
+
+
+# -- the budget floor ----------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [-0.1, 1.01, float("nan"), float("inf")])
+def test_a_floor_outside_zero_to_one_is_bad_input(value: float) -> None:
+    for allow in (False, True):
+        with pytest.raises(ConfigError, match="expected a share from 0 to 1"):
+            guard.budget_floor(value, "--min-budget", allow)
+
+
+def test_a_zero_floor_needs_the_explicit_override() -> None:
+    with pytest.raises(guard.GuardRefused, match="--allow-zero-min-budget"):
+        guard.budget_floor(0.0, "KINDOPS_GAMEDAY_MIN_BUDGET")
+    floor = guard.budget_floor(0.0, "--min-budget", allow_zero=True)
+    assert floor.overridden and floor.to_dict()["overridden"] is True
+
+
+@settings(deadline=None)
+@given(st.floats(min_value=0.0, max_value=1.0, exclude_min=True), st.booleans())
+def test_any_floor_above_zero_is_kept_as_given(value: float, allow: bool) -> None:
+    floor = guard.budget_floor(value, "--min-budget", allow)
+    assert floor.value == value and not floor.overridden

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ from kubernetes import client as k8s_client
 
 from kindops.errors import ConfigError
 from kindops.gameday import litmus
+from kindops.gameday.argocd import ArgoCdApi
 from kindops.gameday.catalog import DEFAULT_DIRS, Scenario, load_catalog, parse
 from kindops.gameday.experiment import Deps, Experiment
+from kindops.gameday.jobs import cluster_rollbacks
 from kindops.gameday.journal import Journal
 from kindops.gameday.probes import ProbeRunner
 from kindops.gameday.settings import GamedaySettings
@@ -25,7 +28,16 @@ from tests.support.k8s import validate
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gameday_support import KubeState, Recorder, fake_kube, recorder
+from gameday_support import (
+    ARGOCD_TOKEN,
+    ArgoCdState,
+    KubeState,
+    Recorder,
+    argocd_app,
+    fake_argocd,
+    fake_kube,
+    recorder,
+)
 
 CATALOG = load_catalog(DEFAULT_DIRS[0])
 
@@ -140,7 +152,11 @@ def drill(app_url: str, fault_seconds: str = "20s") -> Scenario:
 
 
 def run_drill(
-    kube_url: str, app: Recorder, settings: GamedaySettings, scenario: Scenario
+    kube_url: str,
+    app: Recorder,
+    settings: GamedaySettings,
+    scenario: Scenario,
+    argo: ArgoCdApi | None = None,
 ) -> tuple[Journal, litmus.LitmusInjection]:
     api = api_for(kube_url)
     engine = litmus.render_engine(scenario, settings, name="gd-drill")
@@ -149,7 +165,7 @@ def run_drill(
         probes=ProbeRunner({"app-python": app.url, "app-java": app.url}, "http://127.0.0.1:9"),
         injection=lambda: injection,
         load=None,
-        rollback=lambda: api.abort_rollout("apps", scenario.rollback.cluster.rollout),
+        rollbacks=cluster_rollbacks(scenario, api, argo, 0.05, time.sleep),
         verdict_timeout=30,
         settle=lambda inj: litmus.settle(inj, 10, 0.1),
     )
@@ -171,8 +187,15 @@ def test_engine_created_and_followed_to_its_verdict(settings: GamedaySettings) -
     assert doc["chaos"]["results"]["pod-delete"]["verdict"] == "Pass"
     assert doc["chaos"]["resilience_score"] == 100.0
     assert [a["activity"]["name"] for a in doc["run"]] == ["inject", "await-verdict"]
-    # the verdict, not the clock, ended the fault: far sooner than its 20 s
-    assert doc["timeline"][-1]["t"] < 20
+    # the verdict, not the clock, ended the fault: the Pass was read while the fault was on, the
+    # window closed before its scheduled 20 s end, and with far fewer samples than 20 s of
+    # sampling every 200 ms would take
+    events = [e["event"] for e in doc["timeline"]]
+    progress = [e for e in doc["timeline"] if e["event"] == "fault progress"]
+    assert progress[-1]["detail"] == {"verdicts": {"pod-delete": "Pass"}}
+    assert events.index("fault progress") < events.index("fault ended")
+    assert ended_before_schedule(doc, 20)
+    assert doc["steady_states"]["during"]["samples_taken"] < 100
     assert not [r for r in state.requests if r[0] == "PATCH"], "nothing stopped or rolled back"
 
 
@@ -209,28 +232,49 @@ def test_a_safeguard_aborts_by_patching_engine_state_stop(settings: GamedaySetti
     assert injection.results["pod-delete"].verdict == "Stopped"
     abort = next(a for a in doc["run"] if a["activity"]["name"] == "abort")
     assert abort["status"] == "succeeded" and abort["output"]["engineState"] == "stop"
-    assert doc["timeline"][-1]["t"] < 40, "the abort ended the 60 s fault early"
+    # the abort, not the clock, ended the 60 s fault: recorded before the fault ended, and the
+    # fault window closed before its scheduled end
+    events = [e["event"] for e in doc["timeline"]]
+    assert events.index("safeguard tripped") < events.index("fault aborted")
+    assert events.index("fault aborted") < events.index("fault ended")
+    assert "end-fault" not in [a["activity"]["name"] for a in doc["run"]]
+    assert ended_before_schedule(doc, 60)
+    assert doc["steady_states"]["during"]["samples_taken"] < 300
+
+
+def ended_before_schedule(doc: dict[str, Any], seconds: float) -> bool:
+    """The fault window closed before ``seconds`` after it opened (its scheduled end)."""
+    fault = doc["windows"]["fault"]
+    start, end = (datetime.fromisoformat(fault[k]) for k in ("start", "end"))
+    return end < start + timedelta(seconds=seconds)
+
+
+def break_once_injected(state: KubeState, app: Recorder) -> threading.Thread:
+    """The app stops being ready once the fault is on (the first ChaosResult read), and stays so."""
+
+    def run() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if any("/chaosresults/" in r[1] for r in list(state.requests)):
+                break
+            time.sleep(0.02)
+        app.statuses["/ready"] = 503
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
 
 
 def test_no_recovery_aborts_the_rollout(settings: GamedaySettings) -> None:
     with fake_kube() as (url, state), recorder() as app:
-
-        def break_after_verdict() -> None:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                if any(r[1].endswith("chaosresults/gd-drill-pod-delete") for r in state.requests):
-                    break
-                time.sleep(0.05)
-            app.statuses["/ready"] = 503
-
-        thread = threading.Thread(target=break_after_verdict)
-        thread.start()
+        thread = break_once_injected(state, app)
         journal, _ = run_drill(url, app, settings, drill(app.url))
         thread.join()
     doc = journal.doc
     assert doc["steady_states"]["after"]["steady_state_met"] is False
+    assert len(doc["rollbacks"]) == 1
     rollback = doc["rollbacks"][0]
-    assert rollback["activity"] == {"type": "rollback", "name": "rollback"}
+    assert rollback["activity"] == {"type": "rollback", "name": "abort-rollout"}
     assert rollback["status"] == "succeeded"
     assert rollback["output"] == {"rollout": "apps/app-python", "abort": True}
     assert state.rollouts["app-python"]["status"] == {"abort": True}
@@ -249,3 +293,64 @@ def test_a_missing_chaos_experiment_fails_the_inject_action(settings: GamedaySet
     assert inject["activity"]["name"] == "inject" and inject["status"] == "failed"
     assert "ChaosExperiment pod-delete not installed in apps" in inject["exception"]
     assert state.writes() == [], "no engine was created"
+
+
+# -- the Argo CD rollback step ------------------------------------------------------------------
+def argocd_drill(app_url: str, rollout: str | None = "app-python") -> Scenario:
+    doc = drill(app_url).model_dump(mode="json")
+    doc["rollback"]["cluster"] = {"rollout": rollout, "argocd": {"application": "app-python"}}
+    return parse("drill.yaml", yaml.safe_dump(doc))
+
+
+def test_no_recovery_aborts_the_rollout_then_rolls_the_application_back(
+    settings: GamedaySettings,
+) -> None:
+    argo_state = ArgoCdState(apps={"app-python": argocd_app("app-python", ["4f1c", "9a7e"])})
+    with fake_kube() as (url, state), recorder() as app, fake_argocd(argo_state) as (argo_url, _):
+        # the previous revision brings the service back
+        argo_state.on_rollback = lambda _name, _rev: app.statuses.update({"/ready": 200})
+        thread = break_once_injected(state, app)
+        argo = ArgoCdApi(argo_url, ARGOCD_TOKEN, timeout=5)
+        journal, _ = run_drill(url, app, settings, argocd_drill(app.url), argo)
+        thread.join()
+    doc = journal.doc
+    assert doc["steady_states"]["after"]["steady_state_met"] is False
+    steps = [(r["activity"]["name"], r["status"]) for r in doc["rollbacks"]]
+    assert steps == [("abort-rollout", "succeeded"), ("argocd-rollback", "succeeded")]
+    argo_step = doc["rollbacks"][1]["output"]
+    assert argo_step["from"]["revision"] == "9a7e" and argo_step["to"]["revision"] == "4f1c"
+    assert argo_step["operation"]["phase"] == "Succeeded"
+    (post,) = argo_state.calls("POST")
+    assert post["path"] == "/api/v1/applications/app-python/rollback"
+    assert post["body"] == {"name": "app-python", "id": 1, "prune": False, "dryRun": False}
+    assert post["authorization"] == f"Bearer {ARGOCD_TOKEN}"
+    assert doc["steady_states"]["after_rollback"]["steady_state_met"] is True
+    events = [e["event"] for e in doc["timeline"]]
+    assert events.index("rollback abort-rollout done") < events.index(
+        "rollback argocd-rollback done"
+    )
+    assert events[-1] == "after rollback: recovered"
+    # not recovered within the timeout is still a failed hypothesis, even once rolled back
+    assert doc["status"] == "completed" and doc["verdict"] == "fail"
+
+
+def test_a_failed_rollback_step_does_not_skip_the_next_and_fails_the_run(
+    settings: GamedaySettings,
+) -> None:
+    """Argo CD refuses an auto-synced Application; the Rollout abort still ran and was checked."""
+    auto = argocd_app("app-python", ["4f1c", "9a7e"], automated={"prune": True, "selfHeal": True})
+    argo_state = ArgoCdState(apps={"app-python": auto})
+    with fake_kube() as (url, state), recorder() as app, fake_argocd(argo_state) as (argo_url, _):
+        thread = break_once_injected(state, app)
+        argo = ArgoCdApi(argo_url, ARGOCD_TOKEN, timeout=5)
+        journal, _ = run_drill(url, app, settings, argocd_drill(app.url), argo)
+        thread.join()
+    doc = journal.doc
+    steps = [(r["activity"]["name"], r["status"]) for r in doc["rollbacks"]]
+    assert steps == [("abort-rollout", "succeeded"), ("argocd-rollback", "failed")]
+    assert "syncs automatically" in doc["rollbacks"][1]["exception"]
+    assert state.rollouts["app-python"]["status"] == {"abort": True}
+    assert argo_state.calls("POST") == [], "no rollback request for an auto-synced Application"
+    assert doc["steady_states"]["after_rollback"]["steady_state_met"] is False
+    assert doc["status"] == "failed" and doc["verdict"] == "fail"
+    assert doc["error"].startswith("rollback failed: argocd-rollback: Argo CD Application")

@@ -5,11 +5,14 @@ supervisor, on a real AWS-API server), the OpenTelemetry Collector, Prometheus, 
   app's own admin endpoint says; the Grafana annotations of the window arrive;
 * an action fails midway (the admin API refuses the token) -> the journal is complete anyway;
 * SIGTERM mid-fault (Airflow stopping the task) -> the fault is reverted, the journal written;
+* the fault leaves the worker hung and it does not recover: the rollback restarts it (SIGKILL
+  once SIGTERM cannot end it), the supervisor starts a new one and the steady state is checked
+  again — a deviated hypothesis without an abort: exit 1, verdict fail;
 * pod-delete kills the API process and the supervisor brings it back; the restart rollback.
 
-The tests share one lab and run in file order: the abort drill spends the lab's availability
-budget for real (70 % errors), after which the guard rightly refuses any further game day on it,
-so the test that needs the guard to pass runs before it.
+The tests run in any order. They share one lab, except the abort drill: it spends the
+availability budget for real (70 % errors), after which the guard rightly refuses any further
+game day on that lab, so it gets a lab of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,21 @@ RUN = "gameday_test/20261126T100000"
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLab]:
     with LocalLab(tmp_path_factory.mktemp("lab")) as running:
         yield running
+
+
+@pytest.fixture()
+def own_lab(tmp_path: Path) -> Iterator[LocalLab]:
+    """A lab for one test only: whatever budget it spends, no other test sees."""
+    with LocalLab(tmp_path / "own-lab") as running:
+        yield running
+
+
+def wait_for_fault(lab: LocalLab, proc: subprocess.Popen[str], flag: str, value: float) -> None:
+    deadline = time.monotonic() + 120
+    while flags(lab)[flag] != value:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the fault was never injected"
+        time.sleep(0.3)
 
 
 def flags(lab: LocalLab) -> dict[str, Any]:
@@ -159,11 +178,7 @@ def test_sigterm_mid_fault_reverts_it_and_keeps_the_journal(lab: LocalLab, tmp_p
         text=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while flags(lab)["worker_slow_ms"] != 2000:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the fault was never injected"
-            time.sleep(0.3)
+        wait_for_fault(lab, proc, "worker_slow_ms", 2000)
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=120)
     finally:
@@ -185,7 +200,8 @@ def test_sigterm_mid_fault_reverts_it_and_keeps_the_journal(lab: LocalLab, tmp_p
     assert journal["windows"]["fault"]["end"] is not None
 
 
-def test_a_safeguard_aborts_and_the_flags_are_off(lab: LocalLab, tmp_path: Path) -> None:
+def test_a_safeguard_aborts_and_the_flags_are_off(own_lab: LocalLab, tmp_path: Path) -> None:
+    lab = own_lab
     doc = yaml.safe_load((DEFAULT_DIRS[0] / "app-python-error-rate.yaml").read_text())
     doc["name"] = "abort-drill"
     doc["fault"]["flags"] = {"error_rate": 0.7}  # far past the safeguard
@@ -232,11 +248,15 @@ def test_a_safeguard_aborts_and_the_flags_are_off(lab: LocalLab, tmp_path: Path)
     inject = next(a for a in journal["run"] if a["activity"]["name"] == "inject")
     assert inject["output"]["flags"] == {"error_rate": 0.7}
     assert journal["steady_states"]["before"]["steady_state_met"] is True
+    # the abort, not the clock, ended the 60 s fault: it is recorded before the fault ended, no
+    # end-fault action ran, and the fault window closed before its scheduled end
+    events = [e["event"] for e in journal["timeline"]]
+    assert events.index("safeguard tripped") < events.index("fault aborted")
+    assert events.index("fault aborted") < events.index("fault ended")
+    assert "end-fault" not in [a["activity"]["name"] for a in journal["run"]]
     fault = journal["windows"]["fault"]
-    from datetime import datetime
-
-    lasted = datetime.fromisoformat(fault["end"]) - datetime.fromisoformat(fault["start"])
-    assert lasted.total_seconds() < 40, "aborted well before the 60 s fault"
+    start, end = (datetime.fromisoformat(fault[k]) for k in ("start", "end"))
+    assert end < start + timedelta(seconds=60)
     evidence = json.loads((run / "evidence.json").read_text())
     tripped = [s for s in evidence["safeguards"]["samples"] if not s["tolerance_met"]]
     assert tripped and tripped[-1]["value"] > 0.2
@@ -254,6 +274,7 @@ def test_a_safeguard_aborts_and_the_flags_are_off(lab: LocalLab, tmp_path: Path)
 
 def test_pod_delete_kills_the_api_and_the_supervisor_restarts_it(lab: LocalLab) -> None:
     pids = str(lab.pids)
+    restarts = lab.supervised["app-python-api"].restarts
     kill = local.KillInjection(pids, "app-python-api", interval=600, force=True)
     first = kill.start()["pid"]
     new = local.wait_new_pid(pids, "app-python-api", first, 60)
@@ -262,4 +283,109 @@ def test_pod_delete_kills_the_api_and_the_supervisor_restarts_it(lab: LocalLab) 
     restarted = local.restart(pids, "app-python-api", lab.app_python_url, 120)
     assert restarted["old_pid"] == new and local.alive(restarted["new_pid"])
     assert requests.get(f"{lab.app_python_url}/healthz/live", timeout=10).status_code == 200
-    assert lab.supervised["app-python-api"].restarts == 2
+    assert restarted["ended_by"] == "SIGTERM"
+    assert lab.supervised["app-python-api"].restarts == restarts + 2
+
+
+def test_a_hung_worker_is_restarted_by_the_rollback_and_checked_again(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    """Recovery fails -> the runner restarts the supervised process -> after-rollback check.
+
+    Once the fault is on, the worker hangs (SIGSTOP: it neither works nor exits, and no wait
+    cures that). The after-check fails; the rollback SIGTERMs it, which a stopped process cannot
+    act on, so SIGKILL after the grace period; the lab's supervisor starts a new worker, which
+    drains the backlog, and the steady state is checked again.
+    """
+    doc = yaml.safe_load((DEFAULT_DIRS[0] / "worker-network-latency.yaml").read_text())
+    doc["name"] = "hung-worker-drill"
+    doc["fault"]["latency_ms"] = 200
+    doc["steady_state"].update(
+        interval="2s",
+        probes=[
+            p for p in doc["steady_state"]["probes"] if p["name"] in ("api-ready", "worker-storing")
+        ],
+    )
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "hung-worker-drill.yaml").write_text(yaml.safe_dump(doc))
+    artifacts = tmp_path / "artifacts"
+    env = {
+        **os.environ,
+        **lab.env(),
+        "KINDOPS_ARTIFACTS": str(artifacts),
+        "KINDOPS_RUN_ID": RUN,
+        "KINDOPS_GAMEDAY_CATALOG": str(catalog),
+    }
+    worker = lab.supervised["app-python-worker"]
+    restarts = worker.restarts
+    hung = local.read_pid(str(lab.pids), "app-python-worker")
+    # the fault lasts longer than the 10 s probe window: by its end, the hung worker's rate is 0
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kindops",
+            "gameday",
+            "run",
+            "--runner",
+            "local",
+            "--scenario",
+            "hung-worker-drill",
+            "--warmup",
+            "8s",
+            "--fault-duration",
+            "20s",
+            "--recovery-timeout",
+            "20s",
+            "--vus",
+            "1",
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_fault(lab, proc, "worker_slow_ms", 200)
+        os.kill(hung, signal.SIGSTOP)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if local.alive(hung):  # the test failed before the rollback: leave the lab working
+            os.kill(hung, signal.SIGCONT)
+    assert proc.returncode == 1, out + err[-3000:]
+    result = json.loads(out)
+    assert result["verdict"] == "bad"
+    (outcome,) = result["data"]["scenarios"]
+    assert (outcome["status"], outcome["verdict"]) == ("completed", "fail")
+    journal = json.loads(
+        (scenario_dir(artifacts, "hung-worker-drill") / "journal.json").read_text()
+    )
+    assert journal["safeguards"]["tripped"] is False
+    assert journal["steady_states"]["after"]["steady_state_met"] is False
+    assert "steady state not recovered within 20s of the fault" in journal["deviations"]
+    (rollback,) = journal["rollbacks"]
+    assert rollback["activity"] == {"type": "rollback", "name": "restart"}
+    assert rollback["status"] == "succeeded"
+    restarted = rollback["output"]
+    assert restarted["process"] == "app-python-worker" and restarted["old_pid"] == hung
+    assert restarted["ended_by"] == "SIGKILL", "a stopped process does not act on SIGTERM"
+    assert not local.alive(hung)
+    assert local.read_pid(str(lab.pids), "app-python-worker") == restarted["new_pid"]
+    assert local.alive(restarted["new_pid"]) and restarted["new_pid"] != hung
+    assert worker.restarts == restarts + 1
+    again = journal["steady_states"]["after_rollback"]
+    assert {p["probe"] for p in again["probes"]} == {"api-ready", "worker-storing"}
+    assert again["steady_state_met"] is True, again
+    events = [e["event"] for e in journal["timeline"]]
+    assert events.index("steady state after NOT recovered") < events.index("rollback restart done")
+    assert events.index("rollback restart done") < events.index("after rollback: recovered")
+    evidence = json.loads(
+        (scenario_dir(artifacts, "hung-worker-drill") / "evidence.json").read_text()
+    )
+    assert evidence["recovery"]["recovered"] is False
+    assert evidence["recovery"]["recovered_after_rollback"] is True
+    assert [r["name"] for r in evidence["recovery"]["rollbacks"]] == ["restart"]

@@ -89,6 +89,9 @@ def test_make_airflow_serves_every_dag_and_stops_without_orphans(tmp_path: Path)
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # As from a terminal: a runner started in the background may have SIGINT ignored,
+            # which a shell script inherits and cannot trap.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     try:
 

@@ -76,8 +76,8 @@ class KubeState:
         return [r for r in self.requests if r[0] in ("POST", "PATCH", "PUT", "DELETE")]
 
 
-class _KubeHandler(BaseHTTPRequestHandler):
-    state: KubeState
+class _JsonHandler(BaseHTTPRequestHandler):
+    """A quiet handler that answers JSON documents."""
 
     def log_message(self, *args: Any) -> None:
         return
@@ -89,6 +89,10 @@ class _KubeHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+class _KubeHandler(_JsonHandler):
+    state: KubeState
 
     def _status(self, code: int, reason: str, message: str) -> None:
         self._send(
@@ -401,19 +405,8 @@ class ArgoCdState:
             return [r for r in self.requests if r["method"] == method]
 
 
-class _ArgoCdHandler(BaseHTTPRequestHandler):
+class _ArgoCdHandler(_JsonHandler):
     state: ArgoCdState
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-    def _send(self, status: int, doc: dict[str, Any]) -> None:
-        body = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def _error(self, status: int, code: int, message: str) -> None:
         """grpc-gateway's error body, as Argo CD's API server writes it."""

@@ -18,7 +18,7 @@ import yaml
 
 from kindops.errors import ConfigError
 from kindops.gameday import local
-from kindops.gameday.catalog import DEFAULT_DIRS, parse
+from kindops.gameday.catalog import DEFAULT_DIRS, Scenario, parse
 from kindops.gameday.experiment import Deps, Experiment
 from kindops.gameday.journal import Journal, StopRequest
 from kindops.gameday.lab import Supervised
@@ -63,9 +63,10 @@ def test_the_burner_stops_itself_at_its_deadline() -> None:
     assert bad.returncode == 2 and "--seconds" in bad.stderr
 
 
-def test_a_safeguard_abort_kills_every_burner() -> None:
+def cpu_drill(cores: int, consecutive: int) -> Scenario:
+    """The CPU-hog scenario as a 60 s drill probing a recorder: /ready and the /guard safeguard."""
     doc = yaml.safe_load((DEFAULT_DIRS[0] / "app-java-cpu-hog.yaml").read_text())
-    doc["fault"].update(duration="60s", cores=2)
+    doc["fault"].update(duration="60s", cores=cores)
     doc["steady_state"] = {
         "title": "answers",
         "interval": "200ms",
@@ -73,12 +74,16 @@ def test_a_safeguard_abort_kills_every_burner() -> None:
     }
     doc["safeguards"] = {
         "interval": "200ms",
-        "consecutive": 1,
+        "consecutive": consecutive,
         "probes": [{"name": "guard", "type": "http", "app": "app-java", "path": "/guard"}],
     }
     doc["recovery"] = {"timeout": "1s"}
     doc["load"].update(warmup="1s", duration="2m")
-    scenario = parse("cpu-drill.yaml", yaml.safe_dump(doc))
+    return parse("cpu-drill.yaml", yaml.safe_dump(doc))
+
+
+def test_a_safeguard_abort_kills_every_burner() -> None:
+    scenario = cpu_drill(cores=2, consecutive=1)
     burn = local.BurnInjection(2, 65)
     seen: dict[str, list[int]] = {}
     with recorder() as app:
@@ -115,21 +120,7 @@ def test_a_safeguard_abort_kills_every_burner() -> None:
 
 def test_a_stop_request_whose_exception_was_lost_still_interrupts_the_run() -> None:
     """A handler's exception is dropped when it lands in a GC finaliser; the next wait re-raises."""
-    doc = yaml.safe_load((DEFAULT_DIRS[0] / "app-java-cpu-hog.yaml").read_text())
-    doc["fault"].update(duration="60s", cores=1)
-    doc["steady_state"] = {
-        "title": "answers",
-        "interval": "200ms",
-        "probes": [{"name": "ready", "type": "http", "app": "app-java", "path": "/ready"}],
-    }
-    doc["safeguards"] = {
-        "interval": "200ms",
-        "consecutive": 3,
-        "probes": [{"name": "guard", "type": "http", "app": "app-java", "path": "/guard"}],
-    }
-    doc["recovery"] = {"timeout": "1s"}
-    doc["load"].update(warmup="1s", duration="2m")
-    scenario = parse("cpu-drill.yaml", yaml.safe_dump(doc))
+    scenario = cpu_drill(cores=1, consecutive=3)
     burn = local.BurnInjection(1, 65)
     stop = StopRequest()
     with recorder() as app:

@@ -99,6 +99,38 @@ def scenario_dir(artifacts: Path, name: str) -> Path:
     return artifacts / "gameday" / "gameday_test_20261126T100000" / name
 
 
+def start_drill(
+    env: dict[str, str], scenario: str, fault: str, *extra: str
+) -> subprocess.Popen[str]:
+    """``kindops gameday run`` of one local scenario in the background (short warm-up, 1 VU)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kindops",
+            "gameday",
+            "run",
+            "--runner",
+            "local",
+            "--scenario",
+            scenario,
+            "--warmup",
+            "8s",
+            "--fault-duration",
+            fault,
+            "--recovery-timeout",
+            "20s",
+            "--vus",
+            "1",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_the_journal_is_complete_when_an_action_fails(lab: LocalLab, tmp_path: Path) -> None:
     artifacts = tmp_path / "artifacts"
     proc = kindops(
@@ -152,31 +184,7 @@ def test_sigterm_mid_fault_reverts_it_and_keeps_the_journal(lab: LocalLab, tmp_p
     """What Airflow does to a task it stops: the fault is reverted, k6 stopped, journal written."""
     artifacts = tmp_path / "artifacts"
     env = {**os.environ, **lab.env(), "KINDOPS_ARTIFACTS": str(artifacts), "KINDOPS_RUN_ID": RUN}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kindops",
-            "gameday",
-            "run",
-            "--runner",
-            "local",
-            "--scenario",
-            "worker-network-latency",
-            "--warmup",
-            "8s",
-            "--fault-duration",
-            "90s",
-            "--recovery-timeout",
-            "20s",
-            "--vus",
-            "1",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_drill(env, "worker-network-latency", "90s")
     try:
         wait_for_fault(lab, proc, "worker_slow_ms", 2000)
         proc.send_signal(signal.SIGTERM)
@@ -321,32 +329,7 @@ def test_a_hung_worker_is_restarted_by_the_rollback_and_checked_again(
     restarts = worker.restarts
     hung = local.read_pid(str(lab.pids), "app-python-worker")
     # the fault lasts longer than the 10 s probe window: by its end, the hung worker's rate is 0
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kindops",
-            "gameday",
-            "run",
-            "--runner",
-            "local",
-            "--scenario",
-            "hung-worker-drill",
-            "--warmup",
-            "8s",
-            "--fault-duration",
-            "20s",
-            "--recovery-timeout",
-            "20s",
-            "--vus",
-            "1",
-            "--json",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_drill(env, "hung-worker-drill", "20s", "--json")
     try:
         wait_for_fault(lab, proc, "worker_slow_ms", 200)
         os.kill(hung, signal.SIGSTOP)

@@ -222,6 +222,8 @@ def test_app_java_down_fails_cleanly_and_the_order_is_stored_once_it_is_back(
     stored = order_in(java_stack, order_id, OrderStatus.STORED)
     assert stored.pricing_source is PricingSource.APP_JAVA
     assert stored.total_cents == 2 * java_catalogue()["SKU-003"]
+    # the worker logs after its conditional write: wait for the line, then count them
+    java_stack.wait_worker_line(order_id, "order stored")
     stored_lines: list[dict[str, Any]] = java_stack.worker_lines(order_id, "order stored")
     assert len(stored_lines) == 1
     assert stored_lines[0]["receive_count"] >= 2  # a redelivery, not a lost message

@@ -87,7 +87,7 @@ def test_worker_span_continues_the_api_trace(main_stack: RunningStack, sink: Otl
     # the stored order records the trace; the worker's log lines carry its ids
     order = main_stack.client.get(f"/orders/{order_id}").json()
     assert order["trace_id"] == server.trace_id
-    stored_line = main_stack.worker_lines(order_id, "order stored")[0]
+    stored_line = main_stack.wait_worker_line(order_id, "order stored")
     assert stored_line["trace_id"] == server.trace_id
     assert stored_line["span_id"] == domain["order.process"].span_id
     assert main_stack.api is not None

@@ -374,13 +374,21 @@ def test_logs_reach_loki_otlp_endpoint_with_the_trace_id(
 
 def test_exporter_endpoint_speaks_openmetrics(pipeline: dict[str, Any], sent: str) -> None:
     wait_http(pipeline["exporter"])
-    response = requests.get(
-        pipeline["exporter"],
-        headers={"Accept": "application/openmetrics-text;version=1.0.0"},
-        timeout=10,
-    )
+    # A request of its own: the endpoint shows the latest point of a series, and only that
+    # point's exemplars, so the test reads the exemplar of the measurement it just made.
+    trace_id = send(pipeline["otlp_http"])
+
+    def scrape() -> requests.Response | None:
+        response = requests.get(
+            pipeline["exporter"],
+            headers={"Accept": "application/openmetrics-text;version=1.0.0"},
+            timeout=10,
+        )
+        return response if f'trace_id="{trace_id}"' in response.text else None
+
+    response = wait_until(scrape)
+    assert response is not None, f"no exemplar of {trace_id}; log: {pipeline['collector_log']}"
     assert response.headers["Content-Type"].startswith("application/openmetrics-text")
-    assert "# {trace_id=" in response.text  # exemplars are only in OpenMetrics
 
 
 # -- the real app ---------------------------------------------------------------------------------

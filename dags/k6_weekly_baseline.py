@@ -43,9 +43,8 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag
-from kubernetes.client import models as k8s
 
-from kindops_airflow import Resources, RunnerConfig, job_task
+from kindops_airflow import K6_SCENARIOS, Resources, job_task
 
 #: Exit code of `kindops k6 run` when the error-budget gate skips the step.
 GATE_SKIPPED = 10
@@ -65,21 +64,6 @@ ENV = {
     "'http://prometheus-pushgateway.observability.svc:9091') }}",
 }
 K6_RESOURCES = Resources(cpu="500m", memory="256Mi", cpu_limit="1", memory_limit="768Mi")
-
-
-def scenarios_mount() -> dict[str, Any]:
-    """Task pods read the scenarios from the ConfigMap (the local runner, from the repo)."""
-    if RunnerConfig.from_env().runner != "kubernetes":
-        return {}
-    volume = k8s.V1Volume(
-        name="k6-scenarios",
-        config_map=k8s.V1ConfigMapVolumeSource(name="kindops-k6-scenarios"),
-    )
-    mount = k8s.V1VolumeMount(name="k6-scenarios", mount_path="/etc/kindops/k6", read_only=True)
-    container = k8s.V1Container(name="base", volume_mounts=[mount])
-    return {
-        "full_pod_spec": k8s.V1Pod(spec=k8s.V1PodSpec(containers=[container], volumes=[volume]))
-    }
 
 
 @dag(
@@ -131,7 +115,7 @@ def k6_weekly_baseline() -> None:
             last: Any = None
             for scenario, timeout in STEPS.items():
                 args = ["k6", "run", "--app", app, "--scenario", scenario, "--base-url", base_url]
-                extra: dict[str, Any] = scenarios_mount()
+                extra: dict[str, Any] = {}
                 if scenario == "stress":
                     args += ["--gate", "--gate-min-remaining", "{{ params.gate_min_remaining }}"]
                     extra["skip_on_exit_code"] = [GATE_SKIPPED]
@@ -144,6 +128,7 @@ def k6_weekly_baseline() -> None:
                     env=ENV,
                     resources=K6_RESOURCES,
                     timeout=timeout,
+                    config_maps=K6_SCENARIOS,
                     **extra,
                 )
                 if last is not None:

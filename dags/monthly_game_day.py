@@ -47,13 +47,11 @@ not a state.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pendulum
 from airflow.sdk import Param, dag
-from kubernetes.client import models as k8s
 
-from kindops_airflow import Resources, RunnerConfig, job_task
+from kindops_airflow import K6_SCENARIOS, Resources, job_task
 
 SCENARIOS = "{{ params.scenarios | join(',') }}"
 ENV = {
@@ -74,21 +72,6 @@ ZERO_FLOOR = (
 )
 GAMEDAY_SECRET = ("kindops-gameday",)
 GAMEDAY_SA = "kindops-gameday"
-
-
-def scenarios_mount() -> dict[str, Any]:
-    """Task pods read the k6 scenarios from their ConfigMap (the local runner, from the repo)."""
-    if RunnerConfig.from_env().runner != "kubernetes":
-        return {}
-    volume = k8s.V1Volume(
-        name="k6-scenarios",
-        config_map=k8s.V1ConfigMapVolumeSource(name="kindops-k6-scenarios"),
-    )
-    mount = k8s.V1VolumeMount(name="k6-scenarios", mount_path="/etc/kindops/k6", read_only=True)
-    container = k8s.V1Container(name="base", volume_mounts=[mount])
-    return {
-        "full_pod_spec": k8s.V1Pod(spec=k8s.V1PodSpec(containers=[container], volumes=[volume]))
-    }
 
 
 @dag(
@@ -168,7 +151,7 @@ def monthly_game_day() -> None:
         resources=Resources(cpu="500m", memory="256Mi", cpu_limit="1", memory_limit="768Mi"),
         timeout=timedelta(minutes=80),
         retries=0,
-        **scenarios_mount(),
+        config_maps=K6_SCENARIOS,
     )
     publish = job_task(
         "publish",

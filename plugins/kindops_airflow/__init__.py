@@ -1,7 +1,14 @@
 """Airflow-side glue for kindops-lab DAGs: the task factory and the local runner."""
 
 from kindops_airflow.config import RunnerConfig
-from kindops_airflow.factory import MARKER_LABEL, Resources, job_task
+from kindops_airflow.factory import K6_SCENARIOS, MARKER_LABEL, Resources, job_task
 from kindops_airflow.local import LocalJobOperator
 
-__all__ = ["MARKER_LABEL", "LocalJobOperator", "Resources", "RunnerConfig", "job_task"]
+__all__ = [
+    "K6_SCENARIOS",
+    "MARKER_LABEL",
+    "LocalJobOperator",
+    "Resources",
+    "RunnerConfig",
+    "job_task",
+]

@@ -29,6 +29,8 @@ RUN_ID_TEMPLATE = "{{ dag.dag_id }}/{{ (logical_date or dag_run.run_after) | ts_
 XCOM_PATH = "/airflow/xcom/return.json"
 POD_USER = 10001
 MARKER_LABEL = "kindops.io/task-factory"
+#: The k6 scenarios' ConfigMap (gitops/platform/kindops-jobs) and where task pods read it.
+K6_SCENARIOS = {"kindops-k6-scenarios": "/etc/kindops/k6"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ def job_task(
     timeout: timedelta | None = None,
     skip_on_exit_code: Container[int] | None = None,
     service_account: str | None = None,
+    config_maps: Mapping[str, str] | None = None,
     config: RunnerConfig | None = None,
     **operator_kwargs: Any,
 ) -> Any:
@@ -143,6 +146,8 @@ def job_task(
 
     ``env`` values and ``arguments`` are Jinja-templated. ``secret_env`` names Kubernetes Secrets
     exposed as env in the pod (the local runner inherits this machine's environment instead).
+    ``config_maps`` maps ConfigMap names to read-only mount paths in the pod (the local runner
+    reads the same files from the checkout).
     """
     cfg = config or RunnerConfig.from_env()
     args = [str(a) for a in arguments]
@@ -175,6 +180,7 @@ def job_task(
         "HOME": "/tmp",
         "MPLCONFIGDIR": "/tmp/matplotlib",
     }
+    mounted = sorted((config_maps or {}).items())
     operator = _pod_operator_class()
     return operator(
         task_id=task_id,
@@ -210,10 +216,18 @@ def job_task(
                     k8s.V1PersistentVolumeClaimVolumeSource(claim_name=cfg.artifacts_pvc)
                 ),
             ),
+            *(
+                k8s.V1Volume(name=name, config_map=k8s.V1ConfigMapVolumeSource(name=name))
+                for name, _ in mounted
+            ),
         ],
         volume_mounts=[
             k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),
             k8s.V1VolumeMount(name="artifacts", mount_path="/artifacts"),
+            *(
+                k8s.V1VolumeMount(name=name, mount_path=path, read_only=True)
+                for name, path in mounted
+            ),
         ],
         kubernetes_conn_id=cfg.kubernetes_conn_id,
         do_xcom_push=True,

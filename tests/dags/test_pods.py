@@ -57,3 +57,30 @@ def test_policy_catches_bad_pods() -> None:
                 "spec": {"containers": [{"name": "c", "image": "a:1", "bogus": 1}]},
             }
         )
+
+
+def test_k6_steps_read_the_scenarios_configmap_and_only_they_mount_it(dagbag_k8s: Any) -> None:
+    from kindops.k6.scenarios import CONFIGMAP_NAME, MOUNT_PATH
+    from kindops_airflow import K6_SCENARIOS
+
+    assert K6_SCENARIOS == {CONFIGMAP_NAME: MOUNT_PATH}  # the jobs package reads it there
+    readers = set()
+    for name, pod in rendered_pods(dagbag_k8s):
+        volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+        mounts = {m["name"]: m for m in pod["spec"]["containers"][0]["volumeMounts"]}
+        if CONFIGMAP_NAME not in volumes:
+            assert CONFIGMAP_NAME not in mounts, name
+            continue
+        readers.add(name)
+        assert volumes[CONFIGMAP_NAME]["configMap"] == {"name": CONFIGMAP_NAME}, name
+        assert mounts[CONFIGMAP_NAME] == {
+            "name": CONFIGMAP_NAME,
+            "mountPath": MOUNT_PATH,
+            "readOnly": True,
+        }, name
+    steps = {
+        f"k6_weekly_baseline.{app}.{step}"
+        for app in ("app_python", "app_java")
+        for step in ("smoke", "load", "stress")
+    }
+    assert readers == steps | {"monthly_game_day.run"}

@@ -11,66 +11,24 @@ Every process it starts is stopped when it ends, also on failure or Ctrl-C.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import requests
 from rich.console import Console
+
+from kindops.errors import KindopsError
+from kindops.localproc import MotoServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 console = Console(highlight=False, soft_wrap=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def step(text: str) -> None:
     console.print(f"\n[bold cyan]==> {text}[/]")
-
-
-@contextmanager
-def moto_server() -> Iterator[dict[str, str]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{url}/moto-api/", timeout=2)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("error: the local AWS-API server did not start") from None
-                time.sleep(0.2)
-        yield {
-            "AWS_ENDPOINT_URL": url,
-            "AWS_ACCESS_KEY_ID": "demo",
-            "AWS_SECRET_ACCESS_KEY": "demo",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-        }
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
 
 
 def run(
@@ -113,8 +71,8 @@ def task_states(env: dict[str, str], dag_id: str) -> list[tuple[str, str]]:
 
 def aws_cleanup_demo(artifacts: Path) -> None:
     step("Starting a local AWS-API server and seeding a lab inventory")
-    with moto_server() as aws:
-        env = {**os.environ, **aws, "KINDOPS_ARTIFACTS": str(artifacts)}
+    with MotoServer() as aws:
+        env = {**os.environ, **aws.env(), "KINDOPS_ARTIFACTS": str(artifacts)}
         seeded = run([str(BIN / "kindops"), "aws", "seed-demo"], env)
         console.print(seeded.stdout.strip(), markup=False)
 
@@ -163,9 +121,10 @@ def orders_demo() -> None:
 def main() -> None:
     artifacts = Path(os.environ.get("KINDOPS_ARTIFACTS", ROOT / "artifacts")).resolve()
     artifacts.mkdir(parents=True, exist_ok=True)
-    if shutil.which("moto_server", path=str(BIN)) is None:
-        raise SystemExit("error: moto_server missing: run `make setup`")
-    aws_cleanup_demo(artifacts)
+    try:
+        aws_cleanup_demo(artifacts)
+    except KindopsError as exc:  # the local AWS-API server is missing or did not start
+        raise SystemExit(f"error: {exc}") from None
     orders_demo()
     step("Done")
     console.print(

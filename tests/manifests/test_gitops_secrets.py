@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -37,6 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from kindops.localproc import free_port
 from kindops_airflow.config import RunnerConfig
 from tests.conftest import ROOT
 from tests.support.k8s import tool_versions, validate
@@ -394,12 +394,6 @@ def test_seal_refuses_a_short_token_and_an_unknown_secret(tmp_path: Path) -> Non
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_seal_fails_in_one_line_when_the_controller_is_unreachable(tmp_path: Path) -> None:
     assert KUBESEAL.is_file(), f"{KUBESEAL} missing: run `.ci/install-tools kubeseal`"
     kubeconfig = tmp_path / "kubeconfig"
@@ -409,7 +403,7 @@ def test_seal_fails_in_one_line_when_the_controller_is_unreachable(tmp_path: Pat
                 "apiVersion": "v1",
                 "kind": "Config",
                 "clusters": [
-                    {"name": "kind", "cluster": {"server": f"https://127.0.0.1:{closed_port()}"}}
+                    {"name": "kind", "cluster": {"server": f"https://127.0.0.1:{free_port()}"}}
                 ],
                 "users": [{"name": "kind", "user": {"token": "not-a-real-token"}}],
                 "contexts": [{"name": "kind", "context": {"cluster": "kind", "user": "kind"}}],

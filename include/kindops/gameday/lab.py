@@ -27,9 +27,7 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +40,7 @@ import requests
 import yaml
 
 from kindops.errors import ConfigError, DependencyError
+from kindops.localproc import free_port, http_ok, moto_server_exe, wait_until
 from kindops.slo.budget import NoSloDataError, remaining_budget
 from kindops.slo.spec import load_specs
 
@@ -58,31 +57,10 @@ AWS_ENV = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise DependencyError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
-
-
-def http_ok(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 @dataclass
@@ -357,11 +335,7 @@ class LocalLab:
 
     def _start_app_python(self) -> None:
         bin_dir = self.app_python_bin
-        moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
-            "moto_server"
-        )
-        if not moto:
-            raise ConfigError("moto_server not found (the dev environment installs moto[server])")
+        moto = moto_server_exe()
         self._plain("moto", [moto, "-H", "127.0.0.1", "-p", str(self.ports["moto"])])
         wait_until(lambda: http_ok(f"{self.moto_url}/moto-api/"), 60, "the AWS-API server")
         base = {

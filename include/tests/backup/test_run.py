@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 
 import yaml
 from backup_fakeapi import bulk_configmaps, bulk_namespaces
 from backup_support import ARCHIVE, Lab, leaked_secrets
 
 from kindops.backup.archive import sha256
+from kindops.localproc import free_port
 
 LAB_CRD_KINDS = {
     "argoproj.io/Application",
@@ -215,9 +215,7 @@ def test_a_slow_api_times_out_with_exit_3_naming_the_server(lab: Lab) -> None:
 
 
 def test_an_unreachable_api_exits_3(lab: Lab) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     kubeconfig = lab.tmp / "dead-kubeconfig"
     kubeconfig.write_text(
         (lab.tmp / "kubeconfig")

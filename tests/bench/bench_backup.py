@@ -24,6 +24,8 @@ ROUNDS = 3
 
 
 def load_fakes() -> ModuleType:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # the fakes' JSON handler base: tests.support.http
     path = ROOT / "include" / "tests" / "backup" / "backup_fakeapi.py"
     spec = importlib.util.spec_from_file_location("backup_fakeapi", path)
     assert spec is not None and spec.loader is not None

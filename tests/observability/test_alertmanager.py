@@ -11,12 +11,10 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import requests
 import yaml
 
 from tests.conftest import ROOT
+from tests.support.http import JsonHandler, serve
 from tests.support.servers import alertmanager_process
 
 CONFIG = ROOT / "observability" / "alertmanager" / "alertmanager.yaml"
@@ -95,33 +94,26 @@ class Webhook:
 
     def __init__(self) -> None:
         self.posts: list[tuple[dict[str, str], dict[str, Any]]] = []
-        received = self.posts
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                received.append((dict(self.headers.items()), json.loads(body)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = ""
+        self._stack = ExitStack()
 
     def alerts(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(receiver, status, alert) of every delivered alert."""
         return [(doc["receiver"], doc["status"], a) for _, doc in self.posts for a in doc["alerts"]]
 
     def __enter__(self) -> Webhook:
-        self.thread.start()
+        received = self.posts
+
+        class Handler(JsonHandler):
+            def do_POST(self) -> None:
+                received.append((dict(self.headers.items()), self.read_json()))
+                self.send_empty(200)
+
+        self.url = f"{self._stack.enter_context(serve(Handler))}/alerts"
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._stack.close()
 
 
 def local_config(webhook: str, token_file: Path) -> dict[str, Any]:

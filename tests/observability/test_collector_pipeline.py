@@ -21,8 +21,8 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from concurrent import futures
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+from tests.support.http import JsonHandler, serve
 from tests.support.servers import MotoServer, free_port, process, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,10 +66,10 @@ class Received:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def loki_sink(received: Received) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
+def loki_handler(received: Received) -> type[JsonHandler]:
+    class Handler(JsonHandler):
         def do_POST(self) -> None:  # the OTLP/HTTP exporter's only verb
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = self.read_body()
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             with received.lock:
@@ -78,12 +79,7 @@ def loki_sink(received: Received) -> ThreadingHTTPServer:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return Handler
 
 
 class TempoSink(trace_service_pb2_grpc.TraceServiceServicer):
@@ -103,13 +99,15 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     assert OTELCOL.is_file(), f"{OTELCOL} is missing: run `.ci/install-tools collector`"
     work = tmp_path_factory.mktemp("pipeline")
     received = Received()
-    loki = loki_sink(received)
+    stack = ExitStack()
+    loki = stack.enter_context(serve(loki_handler(received)))
     tempo = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
         TempoSink(received), tempo
     )
     tempo_port = tempo.add_insecure_port("127.0.0.1:0")
     tempo.start()
+    stack.callback(tempo.stop, grace=None)
 
     ports = {name: free_port() for name in ("grpc", "http", "prom", "health", "telemetry")}
     env = {
@@ -119,7 +117,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         "OTELCOL_HEALTH_ENDPOINT": f"127.0.0.1:{ports['health']}",
         "OTELCOL_TELEMETRY_HOST": "127.0.0.1",
         "OTELCOL_TELEMETRY_PORT": str(ports["telemetry"]),
-        "LOKI_OTLP_ENDPOINT": f"http://127.0.0.1:{loki.server_address[1]}/otlp",
+        "LOKI_OTLP_ENDPOINT": f"{loki}/otlp",
         "TEMPO_OTLP_ENDPOINT": f"127.0.0.1:{tempo_port}",
         "KINDOPS_ENVIRONMENT": "ci",
         "KINDOPS_CLUSTER_NAME": "kindops-test",
@@ -149,28 +147,23 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         f"--web.listen-address=127.0.0.1:{prom_port}",
         "--enable-feature=exemplar-storage",
     ]
-    try:
-        with (
-            process(
-                [str(OTELCOL), f"--config={CONFIG}"],
-                env=env,
-                health=f"http://127.0.0.1:{ports['health']}/",
-                log=work / "otelcol.log",
-            ),
-            process(
-                prom_args, health=f"http://127.0.0.1:{prom_port}/-/ready", log=work / "prom.log"
-            ),
-        ):
-            yield {
-                "otlp_http": f"http://127.0.0.1:{ports['http']}",
-                "prometheus": f"http://127.0.0.1:{prom_port}",
-                "exporter": f"http://127.0.0.1:{ports['prom']}/metrics",
-                "received": received,
-                "collector_log": work / "otelcol.log",
-            }
-    finally:
-        tempo.stop(grace=None)
-        loki.shutdown()
+    with (
+        stack,
+        process(
+            [str(OTELCOL), f"--config={CONFIG}"],
+            env=env,
+            health=f"http://127.0.0.1:{ports['health']}/",
+            log=work / "otelcol.log",
+        ),
+        process(prom_args, health=f"http://127.0.0.1:{prom_port}/-/ready", log=work / "prom.log"),
+    ):
+        yield {
+            "otlp_http": f"http://127.0.0.1:{ports['http']}",
+            "prometheus": f"http://127.0.0.1:{prom_port}",
+            "exporter": f"http://127.0.0.1:{ports['prom']}/metrics",
+            "received": received,
+            "collector_log": work / "otelcol.log",
+        }
 
 
 def send(otlp_http: str) -> str:

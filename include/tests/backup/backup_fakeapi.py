@@ -7,7 +7,9 @@ object does not exist yet), with knobs for a 410 on a stale continue token, a 40
 erroring kind, a broken API group and a slow kind. Payloads follow what a kind cluster running
 the lab serves. The Grafana side serves the HTTP API endpoints the backup reads.
 
-Run as a process: ``python fakeapi.py --kube-port P --grafana-port Q [--token T] [--bulk N]``.
+Run as a process from the repository root (it imports ``tests.support.http``):
+``PYTHONPATH=. python include/tests/backup/backup_fakeapi.py --kube-port P --grafana-port Q``
+(``[--token T] [--bulk N]``).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import yaml
+
+from tests.support.http import JsonHandler
 
 LIVE_META = {
     "creationTimestamp": "2026-01-10T08:00:00Z",
@@ -849,7 +853,7 @@ def _group_versions() -> dict[str, list[str]]:
     return out
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
@@ -858,23 +862,9 @@ class _Handler(BaseHTTPRequestHandler):
         # every keep-alive response by ~40 ms.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
 
 class KubeHandler(_Handler):
     cluster: FakeCluster
-
-    def _send(self, code: int, doc: Any) -> None:
-        body = json.dumps(doc).encode()
-        try:
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def _record(self, body: Any = None) -> tuple[str, dict[str, list[str]]]:
         url = urlparse(self.path)
@@ -889,7 +879,7 @@ class KubeHandler(_Handler):
         if self.cluster.token and self.headers.get("Authorization") != (
             f"Bearer {self.cluster.token}"
         ):
-            self._send(401, _status(401, "Unauthorized", "Unauthorized"))
+            self.send_json(401, _status(401, "Unauthorized", "Unauthorized"))
             return False
         return True
 
@@ -910,12 +900,12 @@ class KubeHandler(_Handler):
     def do_GET(self) -> None:
         path, query = self._record()
         if path == "/healthz":
-            self._send(200, {"status": "ok"})
+            self.send_json(200, {"status": "ok"})
             return
         if not self._authorized():
             return
         if path == "/api":
-            self._send(
+            self.send_json(
                 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
             )
             return
@@ -937,7 +927,7 @@ class KubeHandler(_Handler):
                     "preferredVersion": {"groupVersion": f"{bg}/{bv}", "version": bv},
                 }
             )
-            self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+            self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
             return
         parts = [p for p in path.split("/") if p]
         if (parts[:1] == ["api"] and len(parts) == 2) or (
@@ -946,7 +936,7 @@ class KubeHandler(_Handler):
             group = "" if parts[0] == "api" else parts[1]
             version = parts[-1]
             if (group, version) == BROKEN_GROUP:
-                self._send(
+                self.send_json(
                     503,
                     _status(
                         503,
@@ -957,7 +947,7 @@ class KubeHandler(_Handler):
                 return
             served = [r for r in RESOURCES if r.group == group and r.version == version]
             if not served:
-                self._send(
+                self.send_json(
                     404,
                     _status(404, "NotFound", "the server could not find the requested resource"),
                 )
@@ -983,7 +973,7 @@ class KubeHandler(_Handler):
                         "verbs": ["get", "patch", "update"],
                     }
                 )
-            self._send(
+            self.send_json(
                 200,
                 {
                     "kind": "APIResourceList",
@@ -998,7 +988,7 @@ class KubeHandler(_Handler):
     def _list_or_get(self, path: str, query: dict[str, list[str]]) -> None:
         res, namespace, name, _ = self._route(path)
         if res is None:
-            self._send(
+            self.send_json(
                 404, _status(404, "NotFound", "the server could not find the requested resource")
             )
             return
@@ -1007,7 +997,7 @@ class KubeHandler(_Handler):
             c.slow_hit.set()
             time.sleep(c.slow[res.qualified])
         if res.qualified in c.forbidden or not c.permitted(res, "get" if name else "list"):
-            self._send(
+            self.send_json(
                 403,
                 _status(
                     403,
@@ -1021,7 +1011,7 @@ class KubeHandler(_Handler):
             return
         if res.qualified in c.failing:
             code = c.failing[res.qualified]
-            self._send(code, _status(code, "InternalError", "etcdserver: request timed out"))
+            self.send_json(code, _status(code, "InternalError", "etcdserver: request timed out"))
             return
         items = [
             i
@@ -1031,7 +1021,7 @@ class KubeHandler(_Handler):
         if name is not None:
             found = [i for i in items if i["metadata"]["name"] == name]
             if not found:
-                self._send(
+                self.send_json(
                     404,
                     _status(
                         404,
@@ -1041,7 +1031,7 @@ class KubeHandler(_Handler):
                     ),
                 )
             else:
-                self._send(200, found[0])
+                self.send_json(200, found[0])
             return
         selector = (query.get("labelSelector") or [""])[0]
         if selector:
@@ -1054,7 +1044,7 @@ class KubeHandler(_Handler):
         if token:
             if res.qualified in c.expire_always or res.qualified in c.expire_once:
                 c.expire_once.discard(res.qualified)
-                self._send(
+                self.send_json(
                     410,
                     _status(
                         410,
@@ -1083,7 +1073,7 @@ class KubeHandler(_Handler):
             )
             for i in page
         ]
-        self._send(
+        self.send_json(
             200,
             {
                 "kind": f"{res.kind}List",
@@ -1094,8 +1084,7 @@ class KubeHandler(_Handler):
         )
 
     def do_PATCH(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
+        raw = self.read_body()
         try:
             body = yaml.safe_load(raw)
         except yaml.YAMLError:
@@ -1105,18 +1094,18 @@ class KubeHandler(_Handler):
             return
         res, namespace, name, _ = self._route(path)
         if self.headers.get("Content-Type") != "application/apply-patch+yaml":
-            self._send(415, _status(415, "UnsupportedMediaType", "expected apply patch"))
+            self.send_json(415, _status(415, "UnsupportedMediaType", "expected apply patch"))
             return
         if not (query.get("fieldManager") or [""])[0]:
-            self._send(422, _status(422, "Invalid", "fieldManager is required for apply"))
+            self.send_json(422, _status(422, "Invalid", "fieldManager is required for apply"))
             return
         if res is None:
-            self._send(
+            self.send_json(
                 404, _status(404, "NotFound", "the server could not find the requested resource")
             )
             return
         if not isinstance(body, dict):
-            self._send(400, _status(400, "BadRequest", "body is not an object"))
+            self.send_json(400, _status(400, "BadRequest", "body is not an object"))
             return
         forbidden = f'{res.plural}{"." + res.group if res.group else ""} "{name}" is forbidden: '
         if not self.cluster.permitted(res, "patch"):
@@ -1125,11 +1114,11 @@ class KubeHandler(_Handler):
                 f'User "{self.cluster.user}" cannot patch resource "{res.plural}" in API group '
                 f'"{res.group}" {where}'
             )
-            self._send(403, _status(403, "Forbidden", forbidden + message, {"name": name}))
+            self.send_json(403, _status(403, "Forbidden", forbidden + message, {"name": name}))
             return
         existing_ns = {n["metadata"]["name"] for n in self.cluster.objects.get("namespaces", [])}
         if res.namespaced and namespace not in existing_ns:
-            self._send(
+            self.send_json(
                 404,
                 _status(
                     404,
@@ -1147,12 +1136,12 @@ class KubeHandler(_Handler):
         # patch handler checks the "create" verb and words a denial as the authorizer's reason
         # alone (RBAC gives none).
         if not exists and not self.cluster.permitted(res, "create"):
-            self._send(403, _status(403, "Forbidden", forbidden, {"name": name}))
+            self.send_json(403, _status(403, "Forbidden", forbidden, {"name": name}))
             return
         rejected = self.cluster.reject_apply.get((res.kind, namespace or "", name or ""))
         if rejected:
             code, reason, message = rejected
-            self._send(code, _status(code, reason, message))
+            self.send_json(code, _status(code, reason, message))
             return
         live = copy.deepcopy(body)
         live.setdefault("metadata", {}).update(uid=str(uuid.uuid4()), resourceVersion="6000")
@@ -1165,7 +1154,7 @@ class KubeHandler(_Handler):
                     if (i["metadata"].get("namespace"), i["metadata"]["name"]) != (namespace, name)
                 ]
                 items.append(live)
-        self._send(200, live)
+        self.send_json(200, live)
 
 
 # -- Grafana --------------------------------------------------------------------------------
@@ -1292,23 +1281,15 @@ class FakeGrafana:
 class GrafanaHandler(_Handler):
     grafana: FakeGrafana
 
-    def _send(self, code: int, doc: Any) -> None:
-        body = json.dumps(doc).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def do_GET(self) -> None:
         url = urlparse(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.grafana.requests.append(self.path)
         if url.path == "/api/health":
-            self._send(200, {"database": "ok", "version": "11.6.0"})
+            self.send_json(200, {"database": "ok", "version": "11.6.0"})
             return
         if self.headers.get("Authorization") != f"Bearer {self.grafana.token}":
-            self._send(401, {"message": "invalid API key"})
+            self.send_json(401, {"message": "invalid API key"})
             return
         s = self.grafana.state
         limit, page = int(q.get("limit", 1000)), int(q.get("page", 1))
@@ -1318,7 +1299,7 @@ class GrafanaHandler(_Handler):
 
         if url.path == "/api/folders":
             parent = q.get("parentUid", "")
-            self._send(
+            self.send_json(
                 200,
                 paged(
                     [
@@ -1338,23 +1319,23 @@ class GrafanaHandler(_Handler):
                 }
                 for uid, d in sorted(s["dashboards"].items())
             ]
-            self._send(200, paged(hits))
+            self.send_json(200, paged(hits))
         elif url.path.startswith("/api/dashboards/uid/"):
             uid = url.path.rsplit("/", 1)[1]
             if uid in s["dashboards"]:
-                self._send(200, s["dashboards"][uid])
+                self.send_json(200, s["dashboards"][uid])
             else:
-                self._send(404, {"message": "Dashboard not found"})
+                self.send_json(404, {"message": "Dashboard not found"})
         elif url.path == "/api/datasources":
-            self._send(200, s["datasources"])
+            self.send_json(200, s["datasources"])
         elif url.path == "/api/v1/provisioning/alert-rules":
-            self._send(200, s["alert_rules"])
+            self.send_json(200, s["alert_rules"])
         elif url.path == "/api/v1/provisioning/contact-points":
-            self._send(200, s["contact_points"])
+            self.send_json(200, s["contact_points"])
         elif url.path == "/api/v1/provisioning/policies":
-            self._send(200, s["policies"])
+            self.send_json(200, s["policies"])
         else:
-            self._send(404, {"message": "Not found"})
+            self.send_json(404, {"message": "Not found"})
 
 
 class Servers:

@@ -99,31 +99,21 @@ def test_run_key_is_stable_for_a_run_id_and_safe() -> None:
 def test_task_outcome_is_pushed_when_a_pushgateway_is_set(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from tests.support.http import JsonHandler, serve
 
     seen: list[tuple[str, str]] = []
 
-    class Gateway(BaseHTTPRequestHandler):
+    class Gateway(JsonHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-            seen.append((self.path, body))
-            self.send_response(200)
-            self.end_headers()
+            seen.append((self.path, self.read_body().decode()))
+            self.send_empty(200)
 
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setenv("KINDOPS_PUSHGATEWAY_URL", f"127.0.0.1:{server.server_port}")
+    with serve(Gateway) as url:
+        monkeypatch.setenv("KINDOPS_PUSHGATEWAY_URL", url.removeprefix("http://"))
         monkeypatch.setenv("KINDOPS_TASK_ID", "plan")
         assert runner.invoke(app, ["bad"]).exit_code == 1
         assert runner.invoke(app, ["config"]).exit_code == 2
         assert runner.invoke(app, ["skipped"]).exit_code == 10
-    finally:
-        server.shutdown()
     paths = [p for p, _ in seen]
     assert paths == ["/metrics/job/kindops-tasks/dag_id/demo_dag/task_id/plan"] * 3
     failed = [

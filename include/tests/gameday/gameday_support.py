@@ -19,16 +19,16 @@
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.support.http import JsonHandler, serve
 
 LITMUS = "/apis/litmuschaos.io/v1alpha1/namespaces/"
 ROLLOUTS = "/apis/argoproj.io/v1alpha1/namespaces/"
@@ -76,26 +76,11 @@ class KubeState:
         return [r for r in self.requests if r[0] in ("POST", "PATCH", "PUT", "DELETE")]
 
 
-class _JsonHandler(BaseHTTPRequestHandler):
-    """A quiet handler that answers JSON documents."""
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-    def _send(self, status: int, doc: dict[str, Any]) -> None:
-        body = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _KubeHandler(_JsonHandler):
+class _KubeHandler(JsonHandler):
     state: KubeState
 
     def _status(self, code: int, reason: str, message: str) -> None:
-        self._send(
+        self.send_json(
             code,
             {
                 "kind": "Status",
@@ -106,11 +91,6 @@ class _KubeHandler(_JsonHandler):
                 "code": code,
             },
         )
-
-    def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        return json.loads(raw) if raw else None
 
     def _record(self, body: Any = None) -> None:
         with self.state.lock:
@@ -124,13 +104,13 @@ class _KubeHandler(_JsonHandler):
             if s.cluster_info_status != 200:
                 self._status(s.cluster_info_status, "Forbidden", "cluster-info is not readable")
                 return
-            self._send(200, cluster_info(s.identity))
+            self.send_json(200, cluster_info(s.identity))
             return
         if path.startswith(LITMUS):
             ns, plural, name = path[len(LITMUS) :].split("/")
             if plural == "chaosexperiments":
                 if name in s.experiments:
-                    self._send(
+                    self.send_json(
                         200,
                         {
                             "apiVersion": "litmuschaos.io/v1alpha1",
@@ -142,7 +122,7 @@ class _KubeHandler(_JsonHandler):
                     self._status(404, "NotFound", f"chaosexperiments {name} not found")
                 return
             if plural == "chaosengines" and name in s.engines:
-                self._send(200, s.engines[name])
+                self.send_json(200, s.engines[name])
                 return
             if plural == "chaosresults":
                 self._result(ns, name)
@@ -170,7 +150,7 @@ class _KubeHandler(_JsonHandler):
         else:
             verdict, phase, pct = "Awaited", "Running", "Awaited"
         exp = name[len(engine["metadata"]["name"]) + 1 :]
-        self._send(
+        self.send_json(
             200,
             {
                 "apiVersion": "litmuschaos.io/v1alpha1",
@@ -192,7 +172,7 @@ class _KubeHandler(_JsonHandler):
         )
 
     def do_POST(self) -> None:
-        body = self._body()
+        body = self.read_json()
         self._record(body)
         path = self.path.split("?")[0]
         if path.startswith(LITMUS) and path.endswith("/chaosengines"):
@@ -204,12 +184,12 @@ class _KubeHandler(_JsonHandler):
                     self._status(409, "AlreadyExists", f"chaosengines {name} already exists")
                     return
                 self.state.engines[name] = created
-            self._send(201, created)
+            self.send_json(201, created)
             return
         self._status(404, "NotFound", f"{path} not found")
 
     def do_PATCH(self) -> None:
-        body = self._body()
+        body = self.read_json()
         self._record(body)
         path = self.path.split("?")[0]
         s = self.state
@@ -218,7 +198,7 @@ class _KubeHandler(_JsonHandler):
             if plural == "chaosengines" and name in s.engines:
                 with s.lock:
                     s.engines[name]["spec"].update((body or {}).get("spec", {}))
-                self._send(200, s.engines[name])
+                self.send_json(200, s.engines[name])
                 return
         if path.startswith(ROLLOUTS):
             parts = path[len(ROLLOUTS) :].split("/")
@@ -234,7 +214,7 @@ class _KubeHandler(_JsonHandler):
                     },
                 )
                 rollout["status"].update((body or {}).get("status", {}))
-            self._send(200, rollout)
+            self.send_json(200, rollout)
             return
         self._status(404, "NotFound", f"{path} not found")
 
@@ -242,15 +222,8 @@ class _KubeHandler(_JsonHandler):
 @contextmanager
 def fake_kube(state: KubeState | None = None) -> Iterator[tuple[str, KubeState]]:
     st = state or KubeState()
-    handler = type("Handler", (_KubeHandler,), {"state": st})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", st
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(type("Handler", (_KubeHandler,), {"state": st})) as url:
+        yield url, st
 
 
 def write_kubeconfig(
@@ -272,62 +245,6 @@ def write_kubeconfig(
     }
     path.write_text(yaml.safe_dump(doc))
     return path
-
-
-@dataclass
-class Recorder:
-    """Answers ``statuses[path]`` (default 200, JSON ``{"id": n}``) and records requests."""
-
-    statuses: dict[str, int] = field(default_factory=dict)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
-
-    def calls(self, method: str, path: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [r for r in self.requests if r["method"] == method and r["path"] == path]
-
-
-@contextmanager
-def recorder(state: Recorder | None = None) -> Iterator[Recorder]:
-    rec = state or Recorder()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            path = self.path.split("?")[0]
-            with rec.lock:
-                rec.requests.append(
-                    {
-                        "method": self.command,
-                        "path": path,
-                        "headers": dict(self.headers),
-                        "body": json.loads(raw) if raw else None,
-                    }
-                )
-                n = len(rec.requests)
-                status = rec.statuses.get(path, 200)
-            body = json.dumps({"id": n, "message": "Annotation added"}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_PUT = do_PATCH = _handle
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield rec
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # -- Argo CD ---------------------------------------------------------------------------------------
@@ -405,18 +322,16 @@ class ArgoCdState:
             return [r for r in self.requests if r["method"] == method]
 
 
-class _ArgoCdHandler(_JsonHandler):
+class _ArgoCdHandler(JsonHandler):
     state: ArgoCdState
 
     def _error(self, status: int, code: int, message: str) -> None:
         """grpc-gateway's error body, as Argo CD's API server writes it."""
-        self._send(status, {"error": message, "code": code, "message": message})
+        self.send_json(status, {"error": message, "code": code, "message": message})
 
     def _begin(self) -> tuple[str, str, Any] | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        body = self.read_json()
         path = self.path.split("?")[0]
-        body = json.loads(raw) if raw else None
         with self.state.lock:
             self.state.requests.append(
                 {
@@ -488,7 +403,7 @@ class _ArgoCdHandler(_JsonHandler):
                 return
             self._finish_operation(name, app)
             doc = copy.deepcopy(app)
-        self._send(200, doc)
+        self.send_json(200, doc)
 
     def do_POST(self) -> None:
         parsed = self._begin()
@@ -527,17 +442,11 @@ class _ArgoCdHandler(_JsonHandler):
             doc = copy.deepcopy(app)
         if s.on_rollback is not None:
             s.on_rollback(name, entry["revision"])
-        self._send(200, doc)
+        self.send_json(200, doc)
 
 
 @contextmanager
 def fake_argocd(state: ArgoCdState | None = None) -> Iterator[tuple[str, ArgoCdState]]:
     st = state or ArgoCdState()
-    handler = type("Handler", (_ArgoCdHandler,), {"state": st})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", st
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(type("Handler", (_ArgoCdHandler,), {"state": st})) as url:
+        yield url, st

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from kindops.gameday.catalog import DEFAULT_DIRS
+from tests.support.http import Recorder, recorder
 from tests.support.k8s import validate
 from tests.support.prometheus import Prometheus, backfill
 from tests.support.slo_history import Phase, Shares, slo_history
@@ -32,11 +33,9 @@ from gameday_support import (
     ARGOCD_TOKEN,
     ArgoCdState,
     KubeState,
-    Recorder,
     argocd_app,
     fake_argocd,
     fake_kube,
-    recorder,
     write_kubeconfig,
 )
 

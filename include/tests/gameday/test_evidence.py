@@ -4,10 +4,8 @@ server, and the postmortem draft in the shape of docs/postmortems/TEMPLATE.md.""
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,13 +14,10 @@ from kindops.gameday import evidence, grafana, postmortem
 from kindops.gameday.burn import window_burn
 from kindops.gameday.catalog import DEFAULT_DIRS, load_catalog
 from kindops.gameday.journal import Journal
+from tests.support.http import recorder
 from tests.support.prometheus import Prometheus, backfill
 from tests.support.servers import ROOT, free_port
 from tests.support.slo_history import Phase, Shares, slo_history
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from gameday_support import recorder
 
 TEMPLATE = ROOT / "docs" / "postmortems" / "TEMPLATE.md"
 SPECS = str(ROOT / "observability" / "slos")

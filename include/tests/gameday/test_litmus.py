@@ -24,6 +24,7 @@ from kindops.gameday.jobs import cluster_rollbacks
 from kindops.gameday.journal import Journal
 from kindops.gameday.probes import ProbeRunner
 from kindops.gameday.settings import GamedaySettings
+from tests.support.http import Recorder, recorder
 from tests.support.k8s import validate
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,11 +33,9 @@ from gameday_support import (
     ARGOCD_TOKEN,
     ArgoCdState,
     KubeState,
-    Recorder,
     argocd_app,
     fake_argocd,
     fake_kube,
-    recorder,
 )
 
 CATALOG = load_catalog(DEFAULT_DIRS[0])

@@ -23,10 +23,7 @@ from kindops.gameday.experiment import Deps, Experiment
 from kindops.gameday.journal import Journal, StopRequest
 from kindops.gameday.lab import Supervised
 from kindops.gameday.probes import ProbeRunner
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from gameday_support import recorder
+from tests.support.http import recorder
 
 
 def wait_for(check: object, timeout: float = 20.0) -> bool:

@@ -35,10 +35,7 @@ import yaml
 from kindops.gameday import local
 from kindops.gameday.catalog import DEFAULT_DIRS
 from kindops.gameday.lab import LocalLab
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from gameday_support import recorder
+from tests.support.http import recorder
 
 pytestmark = pytest.mark.integration
 RUN = "gameday_test/20261126T100000"

@@ -6,12 +6,9 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,6 +24,7 @@ from k6_support import (
     slo_series,
 )
 
+from tests.support.http import JsonHandler, serve
 from tests.support.prometheus import Prometheus, backfill
 from tests.support.servers import ROOT
 
@@ -35,31 +33,16 @@ from tests.support.servers import ROOT
 def tiny_server() -> Iterator[TinyServer]:
     state = TinyServer()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             state.requests += 1
             if state.delay_s:
                 time.sleep(state.delay_s)
-            body = b'{"ok": true}'
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_json(state.status, {"ok": True})
 
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(Handler) as url:
+        state.port = int(url.rsplit(":", 1)[1])
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture()

@@ -39,7 +39,9 @@ def fakes(tmp_path: Path) -> Iterator[dict[str, str]]:
         "--grafana-port",
         str(grafana_port),
     ]
-    with process(args, health=f"{kube}/healthz", log=tmp_path / "fakes.log"):
+    # the fakes import their JSON handler base from tests.support
+    env = {"PYTHONPATH": str(ROOT)}
+    with process(args, env=env, health=f"{kube}/healthz", log=tmp_path / "fakes.log"):
         kubeconfig = tmp_path / "kubeconfig"
         kubeconfig.write_text(
             yaml.safe_dump(

@@ -15,13 +15,8 @@ shared test machine is not what this test is about (the threshold itself is judg
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -30,37 +25,10 @@ import yaml
 from kindops.gameday.catalog import DEFAULT_DIRS
 from kindops.gameday.lab import LocalLab
 from tests.support.airflow import dags_test
+from tests.support.http import recorder
 
 RUN = "monthly_game_day_20261126T000000"
 SCENARIO = "app-python-error-rate"
-
-
-@contextmanager
-def grafana() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A stand-in for Grafana's annotations API that records what it is sent."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            received.append({"path": self.path, "body": json.loads(body)})
-            answer = json.dumps({"id": len(received), "message": "Annotation added"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def catalog_without_latency_threshold(folder: Path) -> Path:
@@ -76,11 +44,11 @@ def catalog_without_latency_threshold(folder: Path) -> Path:
 def test_a_local_game_day_runs_end_to_end_and_keeps_its_evidence(tmp_path: Path) -> None:
     artifacts = tmp_path / "artifacts"
     catalog = catalog_without_latency_threshold(tmp_path / "catalog")
-    with LocalLab(tmp_path / "lab", ["app-python"]) as lab, grafana() as (grafana_url, notes):
+    with LocalLab(tmp_path / "lab", ["app-python"]) as lab, recorder() as grafana:
         env = {
             **lab.env(),
             "AIRFLOW_VAR_KINDOPS_PROMETHEUS_URL": lab.prometheus_url,
-            "AIRFLOW_VAR_KINDOPS_GRAFANA_URL": grafana_url,
+            "AIRFLOW_VAR_KINDOPS_GRAFANA_URL": grafana.url,
             "KINDOPS_ARTIFACTS": str(artifacts),
             "KINDOPS_GAMEDAY_CATALOG": str(catalog),
         }
@@ -155,6 +123,7 @@ def test_a_local_game_day_runs_end_to_end_and_keeps_its_evidence(tmp_path: Path)
     result = json.loads((artifacts / "gameday" / RUN / "result.json").read_text())
     assert result["verdict"] == "ok" and result["data"]["runner"] == "local"
 
-    assert [n["path"] for n in notes] == ["/api/annotations", "/api/annotations"]
+    notes = grafana.requests
+    assert [(n["method"], n["path"]) for n in notes] == [("POST", "/api/annotations")] * 2
     assert all({"gameday", SCENARIO, "local", "pass"} <= set(n["body"]["tags"]) for n in notes)
     assert [a["id"] for a in ev["annotations"]] == [1, 2]

@@ -62,12 +62,16 @@ k6-smoke: ## k6 smoke scenarios against the locally started apps (summaries in a
 	@K6_SUMMARY_PATH=$(ROOT)/artifacts/k6-smoke/app-java-summary.json $(APP_JAVA)/scripts/k6-smoke.sh
 
 # --- generated files ------------------------------------------------------------------------
-.PHONY: collector dashboards k6-configmap
+.PHONY: collector dashboards k6-configmap rules
 collector: ## Build otelcol-kindops (the collector the config is validated with)
 	@.ci/install-tools collector
 
 dashboards: ## Regenerate the Grafana dashboards JSON (committed; tests check it is current)
 	@$(RUN) kindops dashboards generate
+
+rules: ## Regenerate the SLO rules from their specs, then the cluster's PrometheusRules from every rule file
+	@$(RUN) kindops slo generate
+	@$(RUN) kindops slo prometheusrules
 
 k6-configmap: ## Regenerate the k6 scenarios ConfigMap from include/k6 (committed; a test checks it)
 	@$(RUN) kindops k6 configmap --output gitops/platform/kindops-jobs/k6-scenarios-configmap.yaml

@@ -13,11 +13,39 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
+import yaml
 from rich.console import Console
 
 from kindops.errors import DependencyError, ExitCode, KindopsError
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_LiteralDumper.add_representer(str, _str)
+
+
+def dump_yaml(doc: Any) -> str:
+    """YAML for a committed file: keys in their order, multi-line strings as ``|`` blocks."""
+    return yaml.dump(doc, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def starts_with(path: Path, header: str) -> bool:
+    """Whether ``path``'s first line is ``header``: a generated file that generation may remove."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return fh.readline().rstrip("\n") == header
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def write_atomic(path: Path, text: str) -> None:

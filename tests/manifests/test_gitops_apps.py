@@ -12,7 +12,6 @@ Helm is built by `.ci/install-tools helm` into `.tools/bin/helm`; kubectl (kusto
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import string
@@ -26,7 +25,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.support.k8s import crd_schema_root, tool_versions
+from tests.support.k8s import crd_schema, tool_versions
 from tests.support.k8s import validate as validate_core
 
 HELM = ROOT / ".tools" / "bin" / "helm"
@@ -54,7 +53,7 @@ CLUSTER_SCOPED = {
 @cache
 def crd_validator(group: str, kind: str, version: str) -> Any:
     """A strict validator of one CRD kind's offline schema, built (and schema-checked) once."""
-    schema = json.loads((crd_schema_root() / group / f"{kind.lower()}_{version}.json").read_text())
+    schema = crd_schema(group, kind, version)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
@@ -481,6 +480,7 @@ def test_sync_waves_put_what_is_needed_first() -> None:
             "prometheus-pushgateway",
             "opencost",
             "argo-rollouts",
+            "prometheus-rules",
         ],
         "istio-base": ["istiod"],
         "istiod": ["app-python", "app-java"],

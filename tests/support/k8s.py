@@ -39,16 +39,38 @@ def crd_schema_root() -> Path:
     return root / "crds"
 
 
+def _python_patterns(node: Any) -> Any:
+    """The schema with Go (RE2) patterns that put a global flag after ``^`` (``^(?i)x``, as the
+    operator's CRDs do) rewritten to the equivalent ``(?i)^x`` that Python's ``re`` accepts."""
+    if isinstance(node, dict):
+        return {
+            k: (
+                "(?i)^" + v.removeprefix("^(?i)")
+                if k == "pattern" and isinstance(v, str) and v.startswith("^(?i)")
+                else _python_patterns(v)
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_python_patterns(v) for v in node]
+    return node
+
+
+def crd_schema(group: str, kind: str, version: str) -> dict[str, Any]:
+    """One CRD kind's offline JSON schema, ready for jsonschema."""
+    path = crd_schema_root() / group / f"{kind.lower()}_{version}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no offline schema for {group}/{version} {kind}: {path}")
+    schema: dict[str, Any] = _python_patterns(json.loads(path.read_text()))
+    return schema
+
+
 def validate(doc: dict[str, Any]) -> None:
     """Validate one object strictly: core kinds by kubernetes-validate, CRDs by their schema."""
     api_version = str(doc.get("apiVersion", ""))
     group, _, version = api_version.rpartition("/")
     if group and "." in group and not group.endswith(".k8s.io"):
-        path = crd_schema_root() / group / f"{str(doc['kind']).lower()}_{version}.json"
-        if not path.exists():
-            raise FileNotFoundError(f"no offline schema for {api_version} {doc['kind']}: {path}")
-        schema = json.loads(path.read_text())
-        jsonschema.validate(doc, schema)
+        jsonschema.validate(doc, crd_schema(group, str(doc["kind"]), version))
         return
     kubernetes_validate.validate(doc, kube_minor(), strict=True)
 

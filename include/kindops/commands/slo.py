@@ -1,6 +1,7 @@
 """`kindops slo ...`: SLO specs to Prometheus rules, error-budget reports and gates.
 
-``generate`` is a repository tool (it writes the rule files, no result document); ``report``
+``generate`` and ``prometheusrules`` are repository tools (they write committed files, no result
+document); ``report``
 and ``budget`` are jobs (result documents, artifacts, exit codes). The work is in
 :mod:`kindops.slo` (see ``kindops/slo/README.md``).
 """
@@ -14,7 +15,7 @@ import typer
 from kindops import generated
 from kindops.result import JSON_OPTION, execute
 from kindops.slo import generate as slo_generate
-from kindops.slo import jobs
+from kindops.slo import jobs, operator
 from kindops.slo.budget import DEFAULT_SPECS
 
 app = typer.Typer(
@@ -55,6 +56,31 @@ def generate(
         files="rule files",
         match="match their specs",
         command="kindops slo generate",
+    )
+
+
+@app.command()
+def prometheusrules(
+    rules: Path = typer.Option(
+        Path(operator.DEFAULT_RULES), "--rules", metavar="DIR", help="Prometheus rule files."
+    ),
+    out: Path = typer.Option(
+        Path(operator.DEFAULT_OUT),
+        "--out",
+        metavar="DIR",
+        help="Writes one PrometheusRule per rule file there, and their kustomization.yaml.",
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 if any object differs from its rule file."
+    ),
+) -> None:
+    """Wrap every rule file as a prometheus-operator PrometheusRule (how the cluster loads it)."""
+    generated.run(
+        lambda: operator.plan(rules, out),
+        check=check,
+        files="PrometheusRule files",
+        match="match their rule files",
+        command="kindops slo prometheusrules",
     )
 
 

@@ -17,9 +17,8 @@ import hashlib
 import re
 from pathlib import Path
 
-import yaml
-
 from kindops.errors import ConfigError
+from kindops.generated import dump_yaml
 from kindops.k6.settings import check_name
 
 SEPARATOR = "__"
@@ -105,18 +104,6 @@ def configmap_key(rel: str) -> str:
     return key
 
 
-class _LiteralDumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_LiteralDumper.add_representer(str, _str)
-
-
 def render_configmap(root: Path) -> str:
     """The ConfigMap YAML holding every scenario file of ``root`` (deterministic)."""
     files = scenario_files(root)
@@ -142,5 +129,4 @@ def render_configmap(root: Path) -> str:
         },
         "data": data,
     }
-    body = yaml.dump(doc, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True, width=1000)
-    return HEADER + body
+    return HEADER + dump_yaml(doc)

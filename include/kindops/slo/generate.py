@@ -23,10 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kindops.errors import ConfigError
-from kindops.generated import Generation
+from kindops.generated import Generation, dump_yaml, starts_with
 from kindops.slo.spec import (
     RUNBOOK_BASE_URL,
     SLO,
@@ -249,22 +247,8 @@ def build_rules(spec: ServiceSpec) -> dict[str, Any]:
 
 
 # -- rendering ----------------------------------------------------------------------------------
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
 def render(spec: ServiceSpec, source: str) -> str:
-    body = yaml.dump(
-        build_rules(spec), Dumper=_Dumper, sort_keys=False, width=1000, allow_unicode=True
-    )
+    body = dump_yaml(build_rules(spec))
     return (
         f"{HEADER}\n"
         f"# source: {source} (relative to this file)\n"
@@ -275,14 +259,6 @@ def render(spec: ServiceSpec, source: str) -> str:
 
 def _source(spec_path: Path, out_dir: Path) -> str:
     return Path(os.path.relpath(spec_path.resolve(), out_dir.resolve())).as_posix()
-
-
-def _is_generated(path: Path) -> bool:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return fh.readline().rstrip("\n") == HEADER
-    except OSError:
-        return False
 
 
 def plan(specs_dir: str | Path, out_dir: str | Path) -> Generation:
@@ -296,7 +272,9 @@ def plan(specs_dir: str | Path, out_dir: str | Path) -> Generation:
     }
     stale = []
     if out.is_dir():
-        stale = sorted(p for p in out.glob(OUTPUT_GLOB) if p not in files and _is_generated(p))
+        stale = sorted(
+            p for p in out.glob(OUTPUT_GLOB) if p not in files and starts_with(p, HEADER)
+        )
     return Generation(
         files, stale, "rules", "its spec", "generated from a spec that no longer exists"
     )

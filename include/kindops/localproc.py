@@ -54,6 +54,20 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def stop_group(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM ``proc``'s process group, then SIGKILL what is left after ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    except ProcessLookupError:
+        pass
+
+
 def moto_server_exe() -> str:
     """``moto_server`` beside this interpreter (the project's venv), else on PATH."""
     exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
@@ -104,16 +118,8 @@ class MotoServer:
 
     def stop(self, grace: float = 10.0) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        except ProcessLookupError:
-            pass
+        if proc is not None:
+            stop_group(proc, grace)
 
     def __enter__(self) -> MotoServer:
         return self.start()

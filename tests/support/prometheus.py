@@ -38,7 +38,8 @@ from typing import Any
 import requests
 import yaml
 
-from tests.support.servers import free_port, stop, wait_http
+from kindops.localproc import stop_group
+from tests.support.servers import free_port, wait_http
 
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"
@@ -258,7 +259,7 @@ class Prometheus:
 
     def stop(self) -> None:
         if self._proc is not None:
-            stop(self._proc)
+            stop_group(self._proc)
             self._proc = None
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)

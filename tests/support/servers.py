@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from prometheus_client.samples import Sample
 
 from kindops.localproc import MotoServer as MotoServer  # re-exported for the tests
 from kindops.localproc import free_port as free_port
+from kindops.localproc import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -38,20 +38,6 @@ def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | N
             last = exc
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s: {last}")
-
-
-def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after ``grace`` seconds."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-    except ProcessLookupError:
-        pass
 
 
 @contextmanager
@@ -76,7 +62,7 @@ def process(
             wait_http(health, timeout, proc)
         yield proc
     finally:
-        stop(proc)
+        stop_group(proc)
         if log:
             out.close()  # type: ignore[union-attr]
 

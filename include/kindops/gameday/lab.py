@@ -26,7 +26,6 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -40,7 +39,7 @@ import requests
 import yaml
 
 from kindops.errors import ConfigError, DependencyError
-from kindops.localproc import free_port, http_ok, moto_server_exe, wait_until
+from kindops.localproc import free_port, http_ok, moto_server_exe, stop_group, wait_until
 from kindops.slo.budget import NoSloDataError, remaining_budget
 from kindops.slo.spec import load_specs
 
@@ -132,15 +131,8 @@ class Supervised:
         self._stop.set()
         with self._lock:
             proc = self.proc
-        if proc is not None and proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-            except ProcessLookupError:
-                pass
+        if proc is not None:
+            stop_group(proc, grace)
         if self._thread is not None:
             self._thread.join(grace)
         if self._log is not None:
@@ -157,15 +149,7 @@ class Plain:
     out: IO[bytes]
 
     def stop(self, grace: float = 10.0) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-            except ProcessLookupError:
-                pass
+        stop_group(self.proc, grace)
         self.out.close()
 
 

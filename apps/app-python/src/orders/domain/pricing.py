@@ -1,7 +1,9 @@
 """The fallback price catalogue: prices orders when PRICING_URL is empty (the app alone).
 
-The SKUs and prices are the lab's demo catalogue; app-java serves the same catalogue, so an
-order costs the same whichever prices it. An unknown SKU is a permanent failure either way.
+A small offline catalogue of the first ten demo SKUs. app-java serves the lab's full catalogue
+(50 SKUs, ``apps/app-java/src/main/resources/catalog.json``): only SKU-001 has the same price in
+both, so an order's total tells which of the two priced it (the cross-service tests rely on it).
+An unknown SKU is a permanent failure either way.
 """
 
 from __future__ import annotations

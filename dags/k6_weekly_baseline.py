@@ -129,6 +129,7 @@ def k6_weekly_baseline() -> None:
                     resources=K6_RESOURCES,
                     timeout=timeout,
                     config_maps=K6_SCENARIOS,
+                    mesh=True,  # it calls the apps (mTLS only)
                     **extra,
                 )
                 if last is not None:

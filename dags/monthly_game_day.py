@@ -152,6 +152,7 @@ def monthly_game_day() -> None:
         timeout=timedelta(minutes=80),
         retries=0,
         config_maps=K6_SCENARIOS,
+        mesh=True,  # it calls the apps (mTLS only)
     )
     publish = job_task(
         "publish",

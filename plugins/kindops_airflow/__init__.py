@@ -1,12 +1,13 @@
 """Airflow-side glue for kindops-lab DAGs: the task factory and the local runner."""
 
 from kindops_airflow.config import RunnerConfig
-from kindops_airflow.factory import K6_SCENARIOS, MARKER_LABEL, Resources, job_task
+from kindops_airflow.factory import K6_SCENARIOS, MARKER_LABEL, MESH_LABEL, Resources, job_task
 from kindops_airflow.local import LocalJobOperator
 
 __all__ = [
     "K6_SCENARIOS",
     "MARKER_LABEL",
+    "MESH_LABEL",
     "LocalJobOperator",
     "Resources",
     "RunnerConfig",

@@ -31,6 +31,8 @@ POD_USER = 10001
 MARKER_LABEL = "kindops.io/task-factory"
 #: The k6 scenarios' ConfigMap (gitops/platform/kindops-jobs) and where task pods read it.
 K6_SCENARIOS = {"kindops-k6-scenarios": "/etc/kindops/k6"}
+#: The pod label that has Istio inject its sidecar into one pod of a namespace without injection.
+MESH_LABEL = "sidecar.istio.io/inject"
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def job_task(
     skip_on_exit_code: Container[int] | None = None,
     service_account: str | None = None,
     config_maps: Mapping[str, str] | None = None,
+    mesh: bool = False,
     config: RunnerConfig | None = None,
     **operator_kwargs: Any,
 ) -> Any:
@@ -147,7 +150,9 @@ def job_task(
     ``env`` values and ``arguments`` are Jinja-templated. ``secret_env`` names Kubernetes Secrets
     exposed as env in the pod (the local runner inherits this machine's environment instead).
     ``config_maps`` maps ConfigMap names to read-only mount paths in the pod (the local runner
-    reads the same files from the checkout).
+    reads the same files from the checkout). ``mesh`` puts the pod in the Istio mesh (a native
+    sidecar, set up by Istio's CNI plugin, so Pod Security ``restricted`` still holds): for tasks
+    that call the apps, whose sidecars accept mTLS only.
     """
     cfg = config or RunnerConfig.from_env()
     args = [str(a) for a in arguments]
@@ -200,6 +205,7 @@ def job_task(
             "app.kubernetes.io/managed-by": "airflow",
             "kindops.io/job": job,
             MARKER_LABEL: "job_task",
+            **({MESH_LABEL: "true"} if mesh else {}),
         },
         container_resources=res.requirements(),
         security_context=_pod_security(),

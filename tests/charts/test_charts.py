@@ -424,6 +424,18 @@ def test_app_java_accepts_only_app_pythons_worker() -> None:
     assert principals["principals"] == ["cluster.local/ns/orders/sa/app-python-worker"]
 
 
+def test_app_java_lets_the_extra_principals_call_every_endpoint() -> None:
+    jobs = "cluster.local/ns/kindops-jobs/sa/kindops-jobs"
+    docs = render("app-java", None, f"istio.extraPrincipals[0]={jobs}")
+    api_rule, extra_rule, health_rule = one(docs, "AuthorizationPolicy")["spec"]["rules"]
+    assert extra_rule == {"from": [{"source": {"principals": [jobs]}}]}  # no path restriction
+    assert api_rule["to"][0]["operation"]["paths"] == ["/api/*"]
+    assert health_rule["to"][0]["operation"]["methods"] == ["GET"]
+    assert "/istio/extraPrincipals': got string, want array" in render_fails(
+        "app-java", "istio.extraPrincipals=x"
+    )
+
+
 def test_app_python_api_accepts_the_ingress_gateway_and_worker_nothing() -> None:
     docs = render("app-python")
     api = one(docs, "AuthorizationPolicy", "app-python")

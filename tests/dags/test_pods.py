@@ -59,13 +59,17 @@ def test_policy_catches_bad_pods() -> None:
         )
 
 
-def test_k6_steps_read_the_scenarios_configmap_and_only_they_mount_it(dagbag_k8s: Any) -> None:
+def test_the_steps_that_call_the_apps_read_the_scenarios_and_join_the_mesh(
+    dagbag_k8s: Any,
+) -> None:
     from kindops.k6.scenarios import CONFIGMAP_NAME, MOUNT_PATH
-    from kindops_airflow import K6_SCENARIOS
+    from kindops_airflow import K6_SCENARIOS, MESH_LABEL
 
     assert K6_SCENARIOS == {CONFIGMAP_NAME: MOUNT_PATH}  # the jobs package reads it there
-    readers = set()
+    readers, meshed = set(), set()
     for name, pod in rendered_pods(dagbag_k8s):
+        if pod["metadata"]["labels"].get(MESH_LABEL) == "true":
+            meshed.add(name)
         volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
         mounts = {m["name"]: m for m in pod["spec"]["containers"][0]["volumeMounts"]}
         if CONFIGMAP_NAME not in volumes:
@@ -84,3 +88,25 @@ def test_k6_steps_read_the_scenarios_configmap_and_only_they_mount_it(dagbag_k8s
         for step in ("smoke", "load", "stress")
     }
     assert readers == steps | {"monthly_game_day.run"}
+    # the apps' sidecars accept mTLS only: exactly the tasks that call them are in the mesh
+    assert meshed == readers
+
+
+def test_both_apps_let_in_exactly_the_identities_of_the_meshed_tasks(dagbag_k8s: Any) -> None:
+    import yaml
+
+    from kindops_airflow import MESH_LABEL
+    from tests.conftest import ROOT
+
+    identities = {
+        f"cluster.local/ns/{pod['metadata']['namespace']}/sa/{pod['spec']['serviceAccountName']}"
+        for _, pod in rendered_pods(dagbag_k8s)
+        if pod["metadata"]["labels"].get(MESH_LABEL) == "true"
+    }
+    assert identities == {
+        "cluster.local/ns/kindops-jobs/sa/kindops-jobs",  # the k6 steps
+        "cluster.local/ns/kindops-jobs/sa/kindops-gameday",  # the game day's run
+    }
+    for app in ("app-python", "app-java"):
+        values = yaml.safe_load((ROOT / f"gitops/values/dev-local/{app}.yaml").read_text())
+        assert set(values["istio"]["extraPrincipals"]) == identities, app

@@ -483,6 +483,7 @@ def test_sync_waves_put_what_is_needed_first() -> None:
             "prometheus-rules",
         ],
         "istio-base": ["istiod"],
+        "istio-cni": ["istiod", "app-python", "app-java"],
         "istiod": ["app-python", "app-java"],
         "argo-rollouts": ["app-python", "app-java"],
         "kyverno": ["kyverno-policies"],

@@ -78,3 +78,11 @@ def test_jobs_rbac_is_least_privilege() -> None:
         d for d in objs if d["kind"] == "ServiceAccount" and d["metadata"]["name"] == "kindops-jobs"
     )
     assert sa["automountServiceAccountToken"] is False
+
+
+def test_the_jobs_namespace_is_restricted_and_leaves_injection_to_each_pod() -> None:
+    (namespace,) = docs(ROOT / "gitops/platform/kindops-jobs/namespace.yaml")
+    labels = namespace["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    # a namespace label (even `disabled`) would override the tasks' sidecar.istio.io/inject
+    assert "istio-injection" not in labels and "istio.io/rev" not in labels

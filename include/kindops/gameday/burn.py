@@ -11,6 +11,11 @@ Per SLO of the target service:
   period's budget the game day spent.
 
 A failing query is recorded on its SLO (``error``); it never hides the other figures.
+
+The figures are Prometheus' ``rate()`` over the window, with its known bias: a series born inside
+the window (the 5xx series of an app that had no error before the fault, or of a pod started
+during it) does not count its first sample, so a fault that causes only a few errors reads lower
+than the load's own error ratio. The load's figures (k6) sit beside these in the evidence.
 """
 
 from __future__ import annotations

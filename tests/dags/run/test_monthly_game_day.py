@@ -2,8 +2,8 @@
 
 The local game-day lab runs app-python (API + worker under the lab's supervisor, on a real
 AWS-API server) with its metrics going app -> OTLP -> the lab's collector -> Prometheus. The DAG
-runs `app-python-error-rate` with short phases (warm-up 8 s, fault 10 s, recovery up to 20 s:
-k6 runs 38 s at 2 VUs), then `publish`. Asserted: task states, the journal, the ONE evidence
+runs `app-python-error-rate` with short phases (warm-up 8 s, fault 15 s, recovery up to 20 s:
+k6 runs 43 s at 4 VUs), then `publish`. Asserted: task states, the journal, the ONE evidence
 record joining probes, k6 figures against the load thresholds and SLO burn for the same window,
 the postmortem draft, the Grafana annotations (a local HTTP server), and the flags off again.
 
@@ -56,9 +56,11 @@ def test_a_local_game_day_runs_end_to_end_and_keeps_its_evidence(tmp_path: Path)
             "scenarios": [SCENARIO],
             "runner": "local",
             "warmup": "8s",
-            "fault_duration": "10s",
+            # Enough failed calls for the SLO burn to see them on a busy machine: Prometheus'
+            # rate() skips the first sample of the 5xx series, born with the fault's first error.
+            "fault_duration": "15s",
             "recovery_timeout": "20s",
-            "vus": 2,
+            "vus": 4,
         }
         run = dags_test("monthly_game_day", "2026-11-26", env, conf)
         faults = requests.get(

@@ -47,3 +47,9 @@ class VerdictError(KindopsError):
     """The job ran but its verdict is bad (exit 1). Prefer returning a Result with a bad verdict."""
 
     exit_code = ExitCode.BAD_VERDICT
+
+
+def yaml_position(exc: BaseException) -> str:
+    """`` at line L, column C`` of a YAML parse error; empty when the parser gave no position."""
+    mark = getattr(exc, "problem_mark", None)
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -48,6 +48,11 @@ def starts_with(path: Path, header: str) -> bool:
         return False
 
 
+def relative_source(source: Path, out_dir: Path) -> str:
+    """Where ``source`` is seen from a generated file in ``out_dir`` (its ``# source:`` line)."""
+    return Path(os.path.relpath(source.resolve(), out_dir.resolve())).as_posix()
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one rename (mode 0644, like any committed file)."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)

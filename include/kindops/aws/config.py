@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from kindops.aws.tags import TagValueError, parse_ttl
-from kindops.errors import ConfigError
+from kindops.errors import ConfigError, yaml_position
 from kindops.settings import KindopsSettings
 
 Service = Literal["ecr", "sqs", "dynamodb", "lambda", "s3", "logs"]
@@ -179,10 +179,8 @@ def parse_rules(text: str, source: str) -> Rules:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"rules file {source}: {problem}{where}") from None
+        raise ConfigError(f"rules file {source}: {problem}{yaml_position(exc)}") from None
     if not isinstance(doc, dict):
         raise ConfigError(f"rules file {source}: expected a mapping with 'version: 1' at the top")
     try:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
-from kindops.errors import ConfigError
+from kindops.errors import ConfigError, yaml_position
 from kindops.settings import KindopsSettings, load
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=253)]
@@ -198,9 +198,7 @@ def parse_config(text: str, source: str) -> BackupConfig:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"backup config {source}: invalid YAML{where}") from None
+        raise ConfigError(f"backup config {source}: invalid YAML{yaml_position(exc)}") from None
     if not isinstance(doc, dict):
         raise ConfigError(f"backup config {source}: expected a mapping with 'version: 1'")
     return validate_config(doc, source)

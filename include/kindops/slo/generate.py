@@ -17,14 +17,13 @@ Metric and label names are Sloth's, so Sloth's Grafana dashboards work on the ou
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from kindops.errors import ConfigError
-from kindops.generated import Generation, dump_yaml, starts_with
+from kindops.generated import Generation, dump_yaml, relative_source, starts_with
 from kindops.slo.spec import (
     RUNBOOK_BASE_URL,
     SLO,
@@ -257,10 +256,6 @@ def render(spec: ServiceSpec, source: str) -> str:
     )
 
 
-def _source(spec_path: Path, out_dir: Path) -> str:
-    return Path(os.path.relpath(spec_path.resolve(), out_dir.resolve())).as_posix()
-
-
 def plan(specs_dir: str | Path, out_dir: str | Path) -> Generation:
     """Validate every spec and render every rule file in memory; nothing is written."""
     out = Path(out_dir)
@@ -268,7 +263,8 @@ def plan(specs_dir: str | Path, out_dir: str | Path) -> Generation:
         raise ConfigError(f"rules output {str(out)!r} is not a folder")
     specs = load_specs(specs_dir)
     files = {
-        out / output_name(spec): render(spec, _source(path, out)) for path, spec in specs.items()
+        out / output_name(spec): render(spec, relative_source(path, out))
+        for path, spec in specs.items()
     }
     stale = []
     if out.is_dir():

@@ -30,10 +30,14 @@ def kube_minor() -> str:
     return f"{major}.{minor}"
 
 
+#: The vendored CRD schemas (tests/schemas/README.md says where they come from).
+SCHEMAS = ROOT / "tests" / "schemas"
+
+
 def crd_schema_root() -> Path:
-    """Offline CRD schemas: ``KINDOPS_CRD_SCHEMAS`` or ``../shared/schemas`` beside the repo."""
+    """Offline CRD schemas: ``tests/schemas/crds``, or ``$KINDOPS_CRD_SCHEMAS/crds``."""
     configured = os.environ.get("KINDOPS_CRD_SCHEMAS")
-    root = Path(configured) if configured else ROOT.parent / "shared" / "schemas"
+    root = Path(configured) if configured else SCHEMAS
     if not (root / "crds").is_dir():
         raise FileNotFoundError(f"CRD schemas not found at {root}/crds (set KINDOPS_CRD_SCHEMAS)")
     return root / "crds"

@@ -58,7 +58,7 @@ def test_every_scenario_renders_a_schema_valid_chaos_engine(
     name: str, settings: GamedaySettings
 ) -> None:
     engine = litmus.render_engine(CATALOG[name], settings, run_key="monthly_game_day_20261126")
-    validate(engine)  # ../shared/schemas/crds/litmuschaos.io/chaosengine_v1alpha1.json
+    validate(engine)  # tests/schemas/crds/litmuschaos.io/chaosengine_v1alpha1.json
     assert engine["spec"]["engineState"] == "active"
     assert engine["metadata"]["namespace"] == "apps"
     assert len(engine["metadata"]["name"]) <= 63

@@ -16,7 +16,7 @@ help: ## List the targets
 
 # --- setup ---------------------------------------------------------------------------------
 .PHONY: tools setup
-tools: ## Install the pinned non-Python tools (tools.versions) into .tools/
+tools: ## Install the pinned non-Python tools (tools.versions): built once into the tools cache, linked into .tools/
 	@.ci/install-tools
 
 setup: tools ## Tools + the Python environments (uv, from the lock files)
@@ -24,42 +24,56 @@ setup: tools ## Tools + the Python environments (uv, from the lock files)
 	@$(UV) sync --frozen --quiet --project $(APP_PY)
 
 # --- the two commands ----------------------------------------------------------------------
-.PHONY: demo test
+.PHONY: demo test check
 demo: setup ## The local demo: AWS-API server, apps, and the aws_cleanup DAG on the local runner
 	@$(RUN) python infra/local/demo.py
 
-test: setup lint typecheck test-lab test-app-python test-app-java k6-smoke ## All tests
+SUITES := lint typecheck test-lab test-app-python test-app-java k6-smoke
+test: setup ## All tests: every suite below, then each suite's wall time
+	@$(TIMED) --reset
+	@$(MAKE) --no-print-directory $(SUITES) || { $(TIMED) --report; exit 1; }
+	@$(TIMED) --report
 	@echo "make test: all suites passed"
 
-# --- pieces of `make test` -----------------------------------------------------------------
-.PHONY: lint typecheck test-lab test-app-python test-app-java k6-smoke
+check: setup ## Fast feedback: lint, types and the unit tests (no local servers or processes)
+	@$(TIMED) --reset
+	@$(MAKE) --no-print-directory lint typecheck unit || { $(TIMED) --report; exit 1; }
+	@$(TIMED) --report
+	@echo "make check: passed"
+
+# --- pieces of `make test` (each timed by .ci/timed) ------------------------------------------
+.PHONY: lint typecheck unit test-lab test-app-python test-app-java k6-smoke
+TIMED := $(ROOT)/.ci/timed
 lint: ## ruff lint + format check over all Python
-	@$(RUN) ruff check .
-	@$(RUN) ruff format --check .
-	@cd $(APP_PY) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
+	@$(TIMED) lint bash -euo pipefail -c '$(RUN) ruff check . && $(RUN) ruff format --check . \
+	  && cd $(APP_PY) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .'
 
 typecheck: ## mypy over all Python
-	@$(RUN) mypy
-	@cd $(APP_PY) && $(UV) run --frozen mypy
+	@$(TIMED) typecheck bash -euo pipefail -c '$(RUN) mypy && cd $(APP_PY) && $(UV) run --frozen mypy'
+
+unit: ## The unit tests of the lab and app-python (tests marked integration left out)
+	@$(TIMED) unit-lab $(RUN) pytest -m "not integration" -q
+	@cd $(APP_PY) && $(TIMED) unit-app-python $(UV) run --frozen pytest tests/unit -q
 
 # The app-java jar, which lab and app-python tests run for real (built once, when stale).
 APP_JAVA_JAR := $(APP_JAVA)/target/app-java.jar
 $(APP_JAVA_JAR): $(APP_JAVA)/pom.xml $(shell find $(APP_JAVA)/src/main -type f)
-	@cd $(APP_JAVA) && mvn -B -ntp -q -DskipTests package
+	@cd $(APP_JAVA) && $(TIMED) app-java-jar mvn -B -ntp -q -DskipTests package
 
 test-lab: $(APP_JAVA_JAR) ## Jobs package, plugins, DAGs (incl. `airflow dags test` on the local runner)
-	@$(RUN) pytest
+	@$(TIMED) test-lab $(RUN) pytest
 
 test-app-python: $(APP_JAVA_JAR) ## app-python unit + integration tests
-	@cd $(APP_PY) && $(UV) run --frozen pytest
+	@cd $(APP_PY) && $(TIMED) test-app-python $(UV) run --frozen pytest
 
 test-app-java: ## app-java: mvn verify
-	@cd $(APP_JAVA) && mvn -B -ntp verify
+	@cd $(APP_JAVA) && $(TIMED) test-app-java mvn -B -ntp verify
 
 k6-smoke: ## k6 smoke scenarios against the locally started apps (summaries in artifacts/)
 	@mkdir -p artifacts/k6-smoke
-	@K6_SUMMARY_PATH=$(ROOT)/artifacts/k6-smoke/app-python-summary.json $(APP_PY)/scripts/k6-smoke.sh
-	@K6_SUMMARY_PATH=$(ROOT)/artifacts/k6-smoke/app-java-summary.json $(APP_JAVA)/scripts/k6-smoke.sh
+	@$(TIMED) k6-smoke bash -euo pipefail -c '\
+	  K6_SUMMARY_PATH=$(ROOT)/artifacts/k6-smoke/app-python-summary.json $(APP_PY)/scripts/k6-smoke.sh \
+	  && K6_SUMMARY_PATH=$(ROOT)/artifacts/k6-smoke/app-java-summary.json $(APP_JAVA)/scripts/k6-smoke.sh'
 
 # --- generated files ------------------------------------------------------------------------
 .PHONY: collector dashboards k6-configmap rules

@@ -32,11 +32,15 @@ test: setup lint typecheck test-lab test-app-python test-app-java k6-smoke ## Al
 	@echo "make test: all suites passed"
 
 # --- pieces of `make test` -----------------------------------------------------------------
-.PHONY: lint typecheck test-lab test-app-python test-app-java k6-smoke
-lint: ## ruff lint + format check over all Python
+.PHONY: lint imports typecheck test-lab test-app-python test-app-java k6-smoke
+lint: imports ## ruff lint + format check over all Python, and the import contracts
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@cd $(APP_PY) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
+
+# The import contracts of pyproject.toml ([tool.importlinter]).
+imports: ## Import contracts: dags -> plugins -> Airflow; the jobs package and the apps stand alone
+	@PYTHONPATH=include:plugins:$(APP_PY)/src $(RUN) lint-imports --no-cache --no-logo
 
 typecheck: ## mypy over all Python
 	@$(RUN) mypy

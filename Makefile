@@ -38,9 +38,11 @@ lint: imports ## ruff lint + format check over all Python, and the import contra
 	@$(RUN) ruff format --check .
 	@cd $(APP_PY) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 
-# The import contracts of pyproject.toml ([tool.importlinter]).
+# The import contracts of pyproject.toml ([tool.importlinter]), then what import-linter cannot
+# see (DAG files by bare name, app-python's tests, folders that are no package).
 imports: ## Import contracts: dags -> plugins -> Airflow; the jobs package and the apps stand alone
 	@PYTHONPATH=include:plugins:$(APP_PY)/src $(RUN) lint-imports --no-cache --no-logo
+	@$(RUN) pytest -q -p no:cacheprovider --durations-min=5 tests/test_boundaries.py
 
 typecheck: ## mypy over all Python
 	@$(RUN) mypy

@@ -42,11 +42,17 @@ check: setup ## Fast feedback: lint, types and the unit tests (no local servers 
 	@echo "make check: passed"
 
 # --- pieces of `make test` (each timed by .ci/timed) ------------------------------------------
-.PHONY: lint typecheck unit test-lab test-app-python test-app-java k6-smoke
+.PHONY: lint imports typecheck unit test-lab test-app-python test-app-java k6-smoke
 TIMED := $(ROOT)/.ci/timed
-lint: ## ruff lint + format check over all Python
+lint: imports ## ruff lint + format check over all Python, and the import contracts
 	@$(TIMED) lint bash -euo pipefail -c '$(RUN) ruff check . && $(RUN) ruff format --check . \
 	  && cd $(APP_PY) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .'
+
+# The import contracts of pyproject.toml ([tool.importlinter]); what import-linter cannot see (DAG
+# files by bare name, app-python's tests, folders that are no package) is tests/test_boundaries.py,
+# a unit test (make check, make test).
+imports: ## Import contracts: dags -> plugins -> Airflow; the jobs package and the apps stand alone
+	@PYTHONPATH=include:plugins:$(APP_PY)/src $(TIMED) imports $(RUN) lint-imports --no-cache --no-logo
 
 typecheck: ## mypy over all Python
 	@$(TIMED) typecheck bash -euo pipefail -c '$(RUN) mypy && cd $(APP_PY) && $(UV) run --frozen mypy'

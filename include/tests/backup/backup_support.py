@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backup_fakeapi import FakeCluster, FakeGrafana, Servers
 from typer.testing import CliRunner, Result
 
 from kindops.cli import app
+
+from .backup_fakeapi import FakeCluster, FakeGrafana, Servers
 
 RUN_ID = "config_backup/20260115T020000"
 ARCHIVE = "backups/2026-01-15T020000Z.tar.gz"

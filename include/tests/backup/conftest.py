@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from backup_fakeapi import Servers
-from backup_support import RUN_ID, Lab
+from .backup_fakeapi import Servers
+from .backup_support import RUN_ID, Lab
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from backup_support import ARCHIVE, Lab
+
+from .backup_support import ARCHIVE, Lab
 
 
 def listing(lab: Lab) -> dict[str, bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from backup_fakeapi import RESOURCES
 
 from kindops.backup.config import (
     BackupConfig,
@@ -14,6 +13,8 @@ from kindops.backup.config import (
 from kindops.backup.export import select_resources
 from kindops.backup.kube import ApiResource
 from kindops.errors import ConfigError
+
+from .backup_fakeapi import RESOURCES
 
 
 def served() -> list[ApiResource]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from backup_support import Lab
-
 from tests.support.servers import Pushgateway, free_port
+
+from .backup_support import Lab
 
 JOB = "config-backup"
 

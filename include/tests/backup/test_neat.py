@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
-from backup_fakeapi import lab_objects, live_deployment, live_service
-
 from kindops.backup.export import to_yaml
 from kindops.backup.neat import clean, skip_reason
+
+from .backup_fakeapi import lab_objects, live_deployment, live_service
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

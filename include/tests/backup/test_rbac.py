@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 import yaml
-from backup_support import Lab
 
 from tests.support.k8s import validate
+
+from .backup_support import Lab
 
 RBAC = Path(__file__).resolve().parents[3] / "gitops/platform/kindops-jobs/backup-rbac.yaml"
 

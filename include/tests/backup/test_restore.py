@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from backup_support import ARCHIVE, Lab
 
 from kindops.backup.restore import PHASES
+
+from .backup_support import ARCHIVE, Lab
 
 
 @pytest.fixture()

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from backup_support import ARCHIVE, Lab
 
 from tests.support.k8s import validate
+
+from .backup_support import ARCHIVE, Lab
 
 GITOPS = Path(__file__).resolve().parents[3] / "gitops/platform/kindops-jobs"
 RBAC = GITOPS / "restore-check-rbac.yaml"

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backup_support import Lab
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,8 @@ from kindops.backup.config import Retention
 from kindops.backup.retention import decide
 from kindops.result import Context
 from kindops.settings import KindopsSettings
+
+from .backup_support import Lab
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 times_st = st.lists(

@@ -6,11 +6,12 @@ import gzip
 import json
 
 import yaml
-from backup_fakeapi import bulk_configmaps, bulk_namespaces
-from backup_support import ARCHIVE, Lab, leaked_secrets
 
 from kindops.backup.archive import sha256
 from kindops.localproc import free_port
+
+from .backup_fakeapi import bulk_configmaps, bulk_namespaces
+from .backup_support import ARCHIVE, Lab, leaked_secrets
 
 LAB_CRD_KINDS = {
     "argoproj.io/Application",

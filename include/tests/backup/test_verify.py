@@ -6,9 +6,10 @@ import json
 
 import pytest
 import yaml
-from backup_support import ARCHIVE, Lab, build_tar, members
 
 from kindops.backup.archive import sha256
+
+from .backup_support import ARCHIVE, Lab, build_tar, members
 
 DEPLOYMENT = "kubernetes/app/apps/Deployment/app-python.yaml"
 

@@ -4,17 +4,14 @@ per test (the real Pushgateway is the shared ``pushgateway`` fixture)."""
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from cost_support import Lab
-
 from kindops.cost.demo import DemoOpenCost, Scenario
+
+from .cost_support import Lab
 
 
 @pytest.fixture(autouse=True)

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cost_support import Lab, spike
 
 from kindops.cost.publish import METRICS
 from kindops.dashboards import finops
 from kindops.dashboards.generate import panels, render
 from tests.support.prometheus import Prometheus, Series, backfill
 from tests.support.servers import ROOT, Pushgateway
+
+from .cost_support import Lab, spike
 
 COMMITTED = ROOT / "observability/grafana/dashboards" / f"{finops.UID}.json"
 #: OpenCost exporter metrics the live row reads (https://opencost.io/docs/integrations/metrics).

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cost_support import DAY, Lab
 
 from kindops.cost.demo import DemoOpenCost, Faults, Scenario
 from kindops.cost.opencost import IDLE, UNALLOCATED, OpenCostClient, opencost_aggregate
 from kindops.errors import ConfigError, DependencyError
+
+from .cost_support import DAY, Lab
 
 FIRST = DAY - timedelta(days=7)
 

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from cost_support import Lab, active_alerts, spike
 
 from kindops.cost.publish import METRICS
 from tests.support.servers import Pushgateway
+
+from .cost_support import Lab, active_alerts, spike
 
 
 def scrape(gateway: Pushgateway) -> dict[str, list[tuple[dict[str, str], float]]]:

@@ -10,11 +10,12 @@ import sys
 from datetime import timedelta
 
 import pytest
-from cost_support import DAY, Lab, days_before, spike
 
 from kindops.cli import app
 from kindops.cost.demo import Faults
 from tests.support.servers import free_port, process
+
+from .cost_support import DAY, Lab, days_before, spike
 
 
 def test_a_quiet_day_is_ok_with_totals_efficiency_and_idle(lab: Lab) -> None:

@@ -356,7 +356,7 @@ class _ArgoCdHandler(JsonHandler):
         if name not in s.pending:
             return
         s.pending[name] -= 1
-        operation = app.get("operation")
+        operation = app["operation"]
         status = app["status"]
         revision = operation["sync"]["revision"]
         if s.pending[name] > 0:

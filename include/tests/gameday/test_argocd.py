@@ -5,18 +5,13 @@ error, and only the lab's own Argo CD is ever called."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from kindops.errors import ConfigError, DependencyError
 from kindops.gameday import argocd, guard
 from tests.support.servers import free_port
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from gameday_support import ARGOCD_TOKEN, ArgoCdState, argocd_app, fake_argocd
+from .gameday_support import ARGOCD_TOKEN, ArgoCdState, argocd_app, fake_argocd
 
 
 def api(url: str, token: str = ARGOCD_TOKEN) -> argocd.ArgoCdApi:

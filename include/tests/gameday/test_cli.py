@@ -27,9 +27,7 @@ from tests.support.k8s import validate
 from tests.support.prometheus import Prometheus, backfill
 from tests.support.slo_history import Phase, Shares, slo_history
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from gameday_support import (
+from .gameday_support import (
     ARGOCD_TOKEN,
     ArgoCdState,
     KubeState,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,7 @@ from hypothesis import strategies as st
 from kindops.errors import ConfigError, DependencyError
 from kindops.gameday import guard, kube
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from gameday_support import KubeState, fake_kube, write_kubeconfig
+from .gameday_support import KubeState, fake_kube, write_kubeconfig
 
 LOOPBACK = "https://127.0.0.1:43567"
 

@@ -4,11 +4,9 @@ against a local fake Kubernetes API server over real HTTP."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,9 +25,7 @@ from kindops.gameday.settings import GamedaySettings
 from tests.support.http import Recorder, recorder
 from tests.support.k8s import validate
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from gameday_support import (
+from .gameday_support import (
     ARGOCD_TOKEN,
     ArgoCdState,
     KubeState,

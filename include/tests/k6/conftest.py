@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.support.http import JsonHandler, serve
+from tests.support.prometheus import Prometheus, backfill
+from tests.support.servers import ROOT
 
-from k6_support import (
+from .k6_support import (
     BROKEN,
     K6,
     NO_SUMMARY,
@@ -23,10 +24,6 @@ from k6_support import (
     TinyServer,
     slo_series,
 )
-
-from tests.support.http import JsonHandler, serve
-from tests.support.prometheus import Prometheus, backfill
-from tests.support.servers import ROOT
 
 
 @pytest.fixture()

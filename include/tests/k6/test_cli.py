@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k6_support import Lab, TinyServer, metrics
 
 from kindops.k6.gate import GATE_CLOSED_EXIT
 from tests.support.prometheus import Prometheus
 from tests.support.servers import Pushgateway, free_port
+
+from .k6_support import Lab, TinyServer, metrics
 
 pytestmark = pytest.mark.integration
 WEEKS = ["20260105", "20260112", "20260119"]

@@ -8,12 +8,13 @@ from dataclasses import replace
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from k6_support import metrics
 
 from kindops.errors import ConfigError
 from kindops.k6.compare import MAD_SCALE, compare, noise_band
 from kindops.k6.settings import Limits
 from kindops.k6.summary import RunMetrics
+
+from .k6_support import metrics
 
 LIMITS = Limits()
 STEADY = [metrics(p95=100.0, rps=200.0)] * 5

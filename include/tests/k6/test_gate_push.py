@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from k6_support import metrics
 
 from kindops.dashboards import k6 as k6_dashboard
 from kindops.errors import ConfigError, DependencyError
@@ -17,6 +16,8 @@ from kindops.k6.push import push_step, push_success
 from kindops.slo.budget import NoSloDataError
 from tests.support.prometheus import Prometheus, Series, backfill
 from tests.support.servers import ROOT, Pushgateway, free_port
+
+from .k6_support import metrics
 
 SPECS = str(ROOT / "observability/slos")
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from k6_support import K6
 from typer.testing import CliRunner
 
 from kindops.cli import app
@@ -16,6 +15,8 @@ from kindops.errors import ConfigError
 from kindops.k6.scenarios import configmap_key, materialize, render_configmap, scenario_files
 from tests.support.k8s import validate
 from tests.support.servers import ROOT
+
+from .k6_support import K6
 
 SCENARIOS = ROOT / "include/k6"
 COMMITTED = ROOT / "gitops/platform/kindops-jobs/k6-scenarios-configmap.yaml"

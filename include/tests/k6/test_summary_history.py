@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k6_support import metrics
 
 from kindops.artifacts import ArtifactStore
 from kindops.errors import ConfigError
 from kindops.k6.history import Entry, History, select_baseline
 from kindops.k6.summary import parse
+
+from .k6_support import metrics
 
 
 def summary_doc(**over: Any) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 comes from, and that a Pushgateway that is down, slow or refusing never fails a task.
 
 The hooks get a stand-in task instance carrying what both of Airflow's kinds carry (dag_id,
-task_id, state, start and end dates); the real ones are exercised by test_listener_dags_test.py.
+task_id, state, start and end dates); the task process's own (RuntimeTaskInstance) is exercised
+by test_listener_dags_test.py, the scheduler's and API server's (TaskInstance) only here.
 """
 
 from __future__ import annotations

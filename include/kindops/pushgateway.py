@@ -7,7 +7,10 @@ Contract (``observability/README.md``, "Metrics the jobs push"; alerts ``Kindops
   Pushgateway group ``job=<job name>`` (``slo-report``, ``k6-baseline``, ``cost-review``, ...);
 * ``kindops_job_last_run_failed`` (1 failed / 0 succeeded) and
   ``kindops_job_last_run_timestamp_seconds``, per DAG task, in the group
-  ``job=kindops-tasks, dag_id=<dag>, task_id=<task>``.
+  ``job=kindops-tasks, dag_id=<dag>, task_id=<task>``: the job's own report of how the task
+  ended. Airflow reports the same task in its own group ``job=airflow-tasks`` (the listener in
+  ``plugins/kindops_airflow/listener.py``, with the same help texts) and the alert reads the
+  newer of the two (ADR 0010).
 
 Pushes are POSTs (push-add): metrics of the group not pushed this time are kept.
 """

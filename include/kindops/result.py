@@ -100,9 +100,12 @@ def document(result: Result, ctx: Context) -> dict[str, Any]:
 
 
 def _push_task_outcome(exit_code: int) -> None:
-    """Inside a DAG task with a Pushgateway configured, record the task's outcome.
+    """Inside a DAG task with a Pushgateway configured, record the task's outcome as the job
+    saw it (its exit code).
 
-    Feeds ``KindopsWorkflowFailed``; a Pushgateway that is down never fails the job itself.
+    Feeds ``KindopsWorkflowFailed`` together with Airflow's own report of the task, which also
+    covers a job that never got here (killed, timed out); the newer report wins (ADR 0010). A
+    Pushgateway that is down never fails the job itself.
     """
     url = os.environ.get("KINDOPS_PUSHGATEWAY_URL", "")
     run_id = os.environ.get("KINDOPS_RUN_ID", "")

@@ -1,4 +1,6 @@
-"""Airflow-side glue for kindops-lab DAGs: the task factory and the local runner."""
+"""Airflow-side glue for kindops-lab DAGs: the task factory, the local runner, and the listener
+that reports every task's outcome (``kindops_airflow.listener``, loaded by the plugin
+``kindops_outcomes``)."""
 
 from kindops_airflow.config import RunnerConfig
 from kindops_airflow.factory import K6_SCENARIOS, MARKER_LABEL, MESH_LABEL, Resources, job_task

@@ -26,6 +26,9 @@ from kindops_airflow.local import NO_RETRY_EXIT_CODES, LocalJobOperator
 
 #: Every task gets a run id that is stable for the run's logical date (idempotent reruns).
 RUN_ID_TEMPLATE = "{{ dag.dag_id }}/{{ (logical_date or dag_run.run_after) | ts_nodash }}"
+#: The task id as Airflow knows it (a task group's prefix included): the job reports its outcome
+#: under the same dag_id/task_id as Airflow's listener does.
+TASK_ID_TEMPLATE = "{{ task.task_id }}"
 XCOM_PATH = "/airflow/xcom/return.json"
 POD_USER = 10001
 MARKER_LABEL = "kindops.io/task-factory"
@@ -160,7 +163,7 @@ def job_task(
         raise ValueError(f"task {task_id!r}: arguments must name a kindops command")
     task_env = {
         "KINDOPS_RUN_ID": RUN_ID_TEMPLATE,
-        "KINDOPS_TASK_ID": task_id,
+        "KINDOPS_TASK_ID": TASK_ID_TEMPLATE,
         "KINDOPS_LOG_LEVEL": "INFO",
         **dict(env or {}),
     }

@@ -79,6 +79,18 @@ def test_factory_picks_the_runner_and_keeps_the_command() -> None:
     assert pod.env_vars["A"] == "1"
 
 
+def test_the_job_reports_under_the_task_id_airflow_knows() -> None:
+    from airflow.sdk import DAG, TaskGroup
+
+    with DAG("demo", schedule=None), TaskGroup("app_python"):
+        local = job_task("smoke", ["k6", "run"], config=config("local"))
+        pod = job_task("load", ["k6", "run"], config=config("kubernetes"))
+    assert local.task_id == "app_python.smoke"
+    rendered = local.render_template(local.env["KINDOPS_TASK_ID"], {"task": local})
+    assert rendered == "app_python.smoke"
+    assert pod.render_template(pod.env_vars["KINDOPS_TASK_ID"], {"task": pod}) == "app_python.load"
+
+
 def test_runner_config_refuses_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KINDOPS_RUNNER", "docker")
     with pytest.raises(ValueError, match="KINDOPS_RUNNER"):

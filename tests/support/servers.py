@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +66,16 @@ def process(
         stop_group(proc)
         if log:
             out.close()  # type: ignore[union-attr]
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A URL on loopback whose server takes connections and never answers: a dependency that
+    hangs (the kernel completes the handshakes; nothing ever reads or replies)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 class Pushgateway:

@@ -307,7 +307,7 @@ def kubernetes(points: int, step: float) -> Iterator[Series]:
 
 
 def pushed(end: float, points: int) -> Iterator[Series]:
-    """What the jobs push (scraped from the Pushgateway with honor_labels)."""
+    """What the jobs and Airflow push (scraped from the Pushgateway with honor_labels)."""
 
     def at(job: str) -> dict[str, str]:
         return {"job": job, "instance": ""}
@@ -326,15 +326,23 @@ def pushed(end: float, points: int) -> Iterator[Series]:
         yield gauge(
             "push_failure_time_seconds", at(job), 0.0 if job != "k6-baseline" else end, points
         )
-    for dag, task, failed, ended in (
-        ("config_backup", "backup", 0, 5 * hour),
-        ("config_backup", "verify", 0, 5 * hour - 300),
-        ("k6_baseline", "run", 1, 30 * hour),
-        ("cost_review", "review", 0, 9 * hour),
+    # Each task's last run as its job reported it, and as Airflow did (a second later, or a
+    # later run): the backup's verify pod was OOM-killed an hour after its job last reported.
+    for dag, task, failed, ended, airflow_failed, airflow_ended in (
+        ("config_backup", "backup", 0, 5 * hour, 0, 5 * hour - 1),
+        ("config_backup", "verify", 0, 5 * hour - 300, 1, 4 * hour),
+        ("k6_baseline", "run", 1, 30 * hour, 1, 30 * hour - 1),
+        ("cost_review", "review", 0, 9 * hour, 0, 9 * hour - 1),
     ):
-        task_ids = {**at("kindops-tasks"), "dag_id": dag, "task_id": task}
-        yield gauge("kindops_job_last_run_failed", task_ids, failed, points)
-        yield gauge("kindops_job_last_run_timestamp_seconds", task_ids, end - ended, points)
+        for job, value, at_end in (
+            ("kindops-tasks", failed, ended),
+            ("airflow-tasks", airflow_failed, airflow_ended),
+        ):
+            task_ids = {**at(job), "dag_id": dag, "task_id": task}
+            yield gauge("kindops_job_last_run_failed", task_ids, value, points)
+            yield gauge("kindops_job_last_run_timestamp_seconds", task_ids, end - at_end, points)
+        airflow = {**at("airflow-tasks"), "dag_id": dag, "task_id": task}
+        yield gauge("kindops_job_last_run_duration_seconds", airflow, 42.0, points)
     backup = at("config-backup")
     yield gauge("kindops_backup_last_success_timestamp_seconds", backup, end - 5 * hour, points)
     yield gauge(

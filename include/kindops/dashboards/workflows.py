@@ -1,9 +1,10 @@
 """Airflow workflow health: did the lab's recurring operations run, and did they succeed?
 
-Reads what the jobs push to the Pushgateway (contract in observability/README.md, "Metrics the
-jobs push"): ``kindops_job_last_success_timestamp_seconds`` per job, ``kindops_job_last_run_failed``
-per DAG task, the backup metrics, and the Pushgateway's own ``push_time_seconds`` /
-``push_failure_time_seconds`` per pushing job.
+Reads what the jobs and Airflow push to the Pushgateway (contract in observability/README.md,
+"Metrics the jobs push"): ``kindops_job_last_success_timestamp_seconds`` per job, the last run of
+every DAG task as the newer of the job's and Airflow's reports (the recording rule ``LATEST``, as
+``KindopsWorkflowFailed`` reads it), the run durations Airflow reports, the backup metrics, and
+the Pushgateway's own ``push_time_seconds`` / ``push_failure_time_seconds`` per pushing job.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ UID = "kindops-workflows"
 
 #: A nightly job is late after 26 h; weekly ones show orange then, not red.
 DAY = 86400
+#: Per DAG task, 1 when its last run failed: the newer of the job's and Airflow's reports
+#: (observability/prometheus/rules/alerts-jobs.yaml).
+LATEST = "task:kindops_job_last_run_failed:latest"
 
 
 def build() -> db.Dashboard:
@@ -53,7 +57,7 @@ def build() -> db.Dashboard:
             "Failed tasks",
             "DAG tasks whose last run failed and has not succeeded since.",
             "short",
-            prom("count(max by (dag_id, task_id) (kindops_job_last_run_failed) == 1) or vector(0)"),
+            prom(f"count({LATEST} == 1) or vector(0)"),
             steps=((1, RED),),
             width=6,
         )
@@ -108,14 +112,10 @@ def build() -> db.Dashboard:
     d = d.with_panel(
         table(
             "Task failures",
-            "Last-run state of every DAG task that reports it: 1 = failed, 0 = succeeded.",
+            "Last-run state of every DAG task, the newer of the job's and Airflow's reports: "
+            "1 = failed, 0 = succeeded.",
             "bool",
-            [
-                prom(
-                    "max by (dag_id, task_id) (kindops_job_last_run_failed)",
-                    instant=True,
-                )
-            ],
+            [prom(LATEST, instant=True)],
             rename={"dag_id": "DAG", "task_id": "Task", "Value": "Failed"},
             steps=((1, RED),),
         )
@@ -132,6 +132,21 @@ def build() -> db.Dashboard:
                 )
             ],
             steps=((26, ORANGE),),
+            width=24,
+        )
+    )
+    d = d.with_panel(
+        timeseries(
+            "Task run duration",
+            "How long each DAG task's last run took, as Airflow measured it (killed and timed-out "
+            "runs included).",
+            "s",
+            [
+                prom(
+                    "max by (dag_id, task_id) (kindops_job_last_run_duration_seconds)",
+                    "{{dag_id}} / {{task_id}}",
+                )
+            ],
             width=24,
         )
     )

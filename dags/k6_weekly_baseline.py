@@ -44,10 +44,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag
 
-from kindops_airflow import K6_SCENARIOS, Resources, job_task
+from kindops_airflow import K6_SCENARIOS, ExitCode, Resources, job_task
 
-#: Exit code of `kindops k6 run` when the error-budget gate skips the step.
-GATE_SKIPPED = 10
 APPS = ("app-python", "app-java")
 STEPS = {
     "smoke": timedelta(minutes=10),
@@ -118,7 +116,7 @@ def k6_weekly_baseline() -> None:
                 extra: dict[str, Any] = {}
                 if scenario == "stress":
                     args += ["--gate", "--gate-min-remaining", "{{ params.gate_min_remaining }}"]
-                    extra["skip_on_exit_code"] = [GATE_SKIPPED]
+                    extra["skip_on_exit_code"] = [ExitCode.SKIPPED]  # the gate closed
                 if last is None and previous is not None:
                     # The next app is tested whatever happened to the previous one.
                     extra["trigger_rule"] = "all_done"

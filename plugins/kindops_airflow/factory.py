@@ -7,7 +7,8 @@
   image — requests/limits, restricted securityContext (non-root, read-only root fs, no
   capabilities, RuntimeDefault seccomp), labels, a least-privilege service account, logs
   streamed, the result document as XCom (via ``/airflow/xcom/return.json``), failed pods kept
-  for evidence, and the same exit-code mapping as the local runner (1 and 2 fail without retry);
+  for evidence, and the same exit-code mapping as the local runner (``contract.NO_RETRY``: a bad
+  verdict or bad input fails without retry);
 * ``local``: a :class:`~kindops_airflow.local.LocalJobOperator` running the same command and env
   as a subprocess on this machine.
 """
@@ -22,7 +23,8 @@ from typing import Any
 from kubernetes.client import models as k8s
 
 from kindops_airflow.config import RunnerConfig
-from kindops_airflow.local import NO_RETRY_EXIT_CODES, LocalJobOperator
+from kindops_airflow.contract import NO_RETRY
+from kindops_airflow.local import LocalJobOperator
 
 #: Every task gets a run id that is stable for the run's logical date (idempotent reruns).
 RUN_ID_TEMPLATE = "{{ dag.dag_id }}/{{ (logical_date or dag_run.run_after) | ts_nodash }}"
@@ -94,7 +96,7 @@ def _pod_operator_class() -> type[Any]:
 
     class KindopsPodOperator(KubernetesPodOperator):  # type: ignore[misc]
         """KubernetesPodOperator with the jobs contract: the XCom sidecar gets requests and
-        limits too, and exit 1 (bad verdict) or 2 (bad input) fails without retry, as in the
+        limits too, and a bad verdict or bad input (``NO_RETRY``) fails without retry, as in the
         local runner."""
 
         def cleanup(
@@ -116,7 +118,7 @@ def _pod_operator_class() -> type[Any]:
                 raise
             except AirflowException as exc:
                 code = exit_code(remote_pod, self.base_container_name)
-                if code in NO_RETRY_EXIT_CODES:
+                if code in NO_RETRY:
                     raise AirflowFailException(f"kindops exited {code}: {exc}") from exc
                 raise
 

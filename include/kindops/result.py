@@ -102,9 +102,13 @@ def document(result: Result, ctx: Context) -> dict[str, Any]:
 def _push_task_outcome(exit_code: int) -> None:
     """Inside a DAG task with a Pushgateway configured, record the task's outcome.
 
-    Feeds ``KindopsWorkflowFailed``; a Pushgateway that is down never fails the job itself.
+    Feeds ``KindopsWorkflowFailed``; a Pushgateway that is down never fails the job itself, nor
+    does a configuration too broken to say where the Pushgateway is.
     """
-    url = os.environ.get("KINDOPS_PUSHGATEWAY_URL", "")
+    try:
+        url = load(KindopsSettings).pushgateway_url
+    except KindopsError:
+        return
     run_id = os.environ.get("KINDOPS_RUN_ID", "")
     task_id = os.environ.get("KINDOPS_TASK_ID", "")
     if not (url and task_id and "/" in run_id):

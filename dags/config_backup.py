@@ -39,10 +39,13 @@ read by the `BackupTooOld` alert.
 kinds except RBAC and webhook configurations, whose objects the check reports as forbidden, not
 checked; an admission policy denies it anything but dry runs) for `restore_plan`; the Secret
 `kindops-grafana` with `KINDOPS_GRAFANA_TOKEN` (a Grafana service-account token allowed to read
-the provisioning API); Airflow Variables `kindops_grafana_url` and `kindops_pushgateway_url`
-(defaults: the in-cluster services; an empty value turns that part off). A kind the service
-account may not list is reported and skipped; an unreachable API server or Grafana fails the
-`backup` task with exit 3 (retried) and publishes nothing.
+the provisioning API). Optional Airflow Variables `kindops_grafana_url` (the `backup` task) and
+`kindops_pushgateway_url` (every task): when one exists it sets the job's `KINDOPS_GRAFANA_URL` or
+`KINDOPS_PUSHGATEWAY_URL` (empty turns that part off); when it does not, the job's default
+applies — the in-cluster Grafana or Pushgateway in a task pod, this machine's environment with
+the local runner. A kind the service account may not list is reported and skipped; an
+unreachable API server or Grafana fails the `backup` task with exit 3 (retried) and publishes
+nothing.
 
 Idempotency: the archive is named after the logical date and replaced atomically, so a rerun of
 the same date rewrites the same archive (a crash leaves the previous one intact); verify
@@ -59,13 +62,7 @@ from airflow.sdk import Param, dag
 
 from kindops_airflow import Resources, RunnerConfig, job_task
 
-ENV = {
-    "KINDOPS_BACKUP_CONFIG": "{{ params.config }}",
-    "KINDOPS_GRAFANA_URL": "{{ var.value.get('kindops_grafana_url', "
-    "'http://kube-prometheus-stack-grafana.observability.svc:80') }}",
-    "KINDOPS_PUSHGATEWAY_URL": "{{ var.value.get('kindops_pushgateway_url', "
-    "'http://prometheus-pushgateway.observability.svc:9091') }}",
-}
+ENV = {"KINDOPS_BACKUP_CONFIG": "{{ params.config }}"}
 PRUNE_MODE = "{{ '--apply' if params.prune else '--dry-run' }}"
 #: The live dry run needs the restore-check identity, which only task pods have.
 SERVER_DRY_RUN = (
@@ -103,6 +100,7 @@ def config_backup() -> None:
         "backup",
         ["backup", "run", "--json"],
         env=ENV,
+        endpoints=["grafana"],
         secret_env=("kindops-grafana",),
         service_account="kindops-backup",
         resources=Resources(cpu="200m", memory="256Mi", memory_limit="768Mi"),

@@ -5,6 +5,12 @@ on with it is declared here once, and ``tests/plugins/test_contract.py`` holds i
 name and value by value, to the jobs' own declaration: change one side alone and that test fails.
 
 * :class:`ExitCode` mirrors ``kindops.errors.ExitCode``; :data:`NO_RETRY` is derived from it.
+* :data:`ENDPOINTS` names the lab's endpoints of ``kindops.endpoints`` — names only: the URLs and
+  their defaults belong to the jobs. A task declares the ones it needs
+  (``job_task(..., endpoints=[...])``); the Airflow Variable ``kindops_<name>_url``, when it
+  exists, becomes the task's ``KINDOPS_<NAME>_URL``; when it does not, the variable is left out
+  and the job's own default applies (in a task pod, the lab's in-cluster Service; with the local
+  runner, whatever this machine's environment says).
 """
 
 from __future__ import annotations
@@ -31,3 +37,34 @@ class ExitCode(IntEnum):
 
 #: Exit codes that fail a task at once, whatever its ``retries``.
 NO_RETRY: frozenset[ExitCode] = frozenset({ExitCode.BAD_VERDICT, ExitCode.BAD_INPUT})
+
+
+#: The lab's endpoints, by name: ``KINDOPS_<NAME>_URL`` in the job, ``kindops_<name>_url`` in
+#: Airflow.
+ENDPOINTS: tuple[str, ...] = (
+    "prometheus",
+    "pushgateway",
+    "alertmanager",
+    "grafana",
+    "opencost",
+    "argocd",
+    "runbook_base",
+)
+#: What an endpoint's template renders to when its Variable does not exist: both runners drop
+#: such an entry from the task's environment (Jinja cannot leave a key out).
+UNSET = "<no Airflow Variable: the job default applies>"
+
+
+def endpoint_env(name: str) -> str:
+    """The job's environment variable of endpoint ``name``."""
+    return f"KINDOPS_{name.upper()}_URL"
+
+
+def endpoint_variable(name: str) -> str:
+    """The Airflow Variable that overrides endpoint ``name``."""
+    return f"kindops_{name}_url"
+
+
+def endpoint_template(name: str) -> str:
+    """The Variable's value at run time, or :data:`UNSET` when it does not exist."""
+    return f"{{{{ var.value.get({endpoint_variable(name)!r}, {UNSET!r}) }}}}"

@@ -1,7 +1,7 @@
 """The one way a DAG declares an SRE task: a jobs-image command, its env and its resources.
 
-``job_task("plan", ["aws", "cleanup", "--json"], env={...})`` returns, depending on
-``KINDOPS_RUNNER``:
+``job_task("plan", ["aws", "cleanup", "--json"], env={...}, endpoints=[...])`` returns,
+depending on ``KINDOPS_RUNNER``:
 
 * ``kubernetes`` (default): a KubernetesPodOperator running ``kindops <args>`` in the pinned jobs
   image — requests/limits, restricted securityContext (non-root, read-only root fs, no
@@ -23,7 +23,14 @@ from typing import Any
 from kubernetes.client import models as k8s
 
 from kindops_airflow.config import RunnerConfig
-from kindops_airflow.contract import NO_RETRY
+from kindops_airflow.contract import (
+    ENDPOINTS,
+    NO_RETRY,
+    UNSET,
+    endpoint_env,
+    endpoint_template,
+    endpoint_variable,
+)
 from kindops_airflow.local import LocalJobOperator
 
 #: Every task gets a run id that is stable for the run's logical date (idempotent reruns).
@@ -35,6 +42,8 @@ MARKER_LABEL = "kindops.io/task-factory"
 K6_SCENARIOS = {"kindops-k6-scenarios": "/etc/kindops/k6"}
 #: The pod label that has Istio inject its sidecar into one pod of a namespace without injection.
 MESH_LABEL = "sidecar.istio.io/inject"
+#: Endpoints every task gets: every job pushes its task outcome to the Pushgateway.
+TASK_ENDPOINTS = ("pushgateway",)
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,10 @@ def _pod_operator_class() -> type[Any]:
 
         def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> k8s.V1Pod:
             pod: k8s.V1Pod = super().build_pod_request_obj(context, dry_run=dry_run)
-            for container in pod.spec.containers[1:]:
+            base, *sidecars = pod.spec.containers
+            # an endpoint without its Variable is left out: the job's in-cluster default applies
+            base.env = [e for e in base.env or [] if e.value != UNSET]
+            for container in sidecars:
                 if container.resources is None or not container.resources.limits:
                     container.resources = SIDECAR_RESOURCES.requirements()
             return pod
@@ -132,11 +144,32 @@ def _pod_operator_class() -> type[Any]:
     return KindopsPodOperator
 
 
+def endpoint_env_vars(task_id: str, names: Sequence[str], env: Mapping[str, str]) -> dict[str, str]:
+    """``KINDOPS_<NAME>_URL`` templates for ``names`` (and :data:`TASK_ENDPOINTS`), checked."""
+    if isinstance(names, str):
+        raise ValueError(f"task {task_id!r}: endpoints must be a list of names, not {names!r}")
+    unknown = [n for n in names if n not in ENDPOINTS]
+    if unknown:
+        raise ValueError(
+            f"task {task_id!r}: unknown endpoint {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(ENDPOINTS)})"
+        )
+    direct = sorted(set(env) & {endpoint_env(n) for n in ENDPOINTS})
+    if direct:
+        raise ValueError(
+            f"task {task_id!r}: {', '.join(direct)} in env; name the endpoint in endpoints= "
+            f"instead (its Airflow Variable, e.g. {endpoint_variable('prometheus')}, overrides "
+            "the job's default)"
+        )
+    return {endpoint_env(n): endpoint_template(n) for n in dict.fromkeys((*TASK_ENDPOINTS, *names))}
+
+
 def job_task(
     task_id: str,
     arguments: Sequence[str],
     *,
     env: Mapping[str, str] | None = None,
+    endpoints: Sequence[str] = (),
     resources: Resources | None = None,
     secret_env: Sequence[str] = (),
     timeout: timedelta | None = None,
@@ -149,8 +182,14 @@ def job_task(
 ) -> Any:
     """Declare ``kindops <arguments>`` as a task for the configured runner.
 
-    ``env`` values and ``arguments`` are Jinja-templated. ``secret_env`` names Kubernetes Secrets
-    exposed as env in the pod (the local runner inherits this machine's environment instead).
+    ``env`` values and ``arguments`` are Jinja-templated. ``endpoints`` names the lab's endpoints
+    the job needs (:data:`~kindops_airflow.contract.ENDPOINTS`, e.g. ``["prometheus"]``;
+    ``pushgateway`` is always passed: every job pushes its task outcome): each becomes
+    ``KINDOPS_<NAME>_URL`` from the Airflow Variable ``kindops_<name>_url`` when that Variable
+    exists, and is left out when it does not, so the job's own default applies (in a pod, the
+    lab's in-cluster Service; with the local runner, this machine's environment). An endpoint's
+    variable is never set through ``env``. ``secret_env`` names Kubernetes Secrets exposed as env
+    in the pod (the local runner inherits this machine's environment instead).
     ``config_maps`` maps ConfigMap names to read-only mount paths in the pod (the local runner
     reads the same files from the checkout). ``mesh`` puts the pod in the Istio mesh (a native
     sidecar, set up by Istio's CNI plugin, so Pod Security ``restricted`` still holds): for tasks
@@ -164,6 +203,7 @@ def job_task(
         "KINDOPS_RUN_ID": RUN_ID_TEMPLATE,
         "KINDOPS_TASK_ID": task_id,
         "KINDOPS_LOG_LEVEL": "INFO",
+        **endpoint_env_vars(task_id, endpoints, env or {}),
         **dict(env or {}),
     }
     if timeout is not None:

@@ -1,5 +1,7 @@
 """The contract between the Airflow side and the jobs image is declared once on each side of the
-boundary, and both declarations are equal: change one alone and a test here fails.
+boundary, and both declarations are equal: change one alone and a test here fails. Exit codes:
+``kindops.errors.ExitCode`` and ``kindops_airflow.ExitCode``; endpoints: the fields of
+``kindops.endpoints.Endpoints`` and the names of ``kindops_airflow.ENDPOINTS``.
 
 ``plugins/`` must not import the jobs package (the Airflow image does not install it) and the
 jobs package must not import Airflow or ``plugins/``, so only a test can see both sides.
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import kindops_airflow
-from kindops import errors
+from kindops import endpoints, errors
 from kindops_airflow import contract
 from tests.conftest import ROOT
 
@@ -72,9 +74,58 @@ def test_no_retry_is_exactly_a_bad_verdict_and_bad_input() -> None:
     assert int(errors.DependencyError.exit_code) not in {int(c) for c in contract.NO_RETRY}
 
 
+def endpoint_mismatches(jobs_fields: set[str], airflow_names: set[str]) -> list[str]:
+    """Endpoint variables one side has and the other does not."""
+    jobs = {endpoints.env_var(f) for f in jobs_fields}
+    airflow = {contract.endpoint_env(n) for n in airflow_names}
+    return [f"{v}: only on the jobs' side" for v in sorted(jobs - airflow)] + [
+        f"{v}: only on the Airflow side" for v in sorted(airflow - jobs)
+    ]
+
+
+JOB_ENDPOINTS = set(endpoints.Endpoints.model_fields)
+ENDPOINT_VARS = sorted(
+    {endpoints.env_var(f) for f in JOB_ENDPOINTS}
+    | {contract.endpoint_env(n) for n in contract.ENDPOINTS}
+)
+
+
+@pytest.mark.parametrize("variable", ENDPOINT_VARS)
+def test_each_endpoint_is_named_on_both_sides(variable: str) -> None:
+    assert variable in {endpoints.env_var(f) for f in JOB_ENDPOINTS}, "not in kindops.endpoints"
+    assert variable in {contract.endpoint_env(n) for n in contract.ENDPOINTS}, (
+        "not in kindops_airflow.contract.ENDPOINTS"
+    )
+
+
+def test_the_endpoints_are_the_same_on_both_sides() -> None:
+    assert endpoint_mismatches(JOB_ENDPOINTS, set(contract.ENDPOINTS)) == []
+    assert len(set(contract.ENDPOINTS)) == len(contract.ENDPOINTS)
+    # the Airflow side holds names only: the URLs and their defaults are the jobs'
+    assert not any("/" in n or ":" in n for n in contract.ENDPOINTS)
+    assert set(endpoints.IN_CLUSTER) == set(contract.ENDPOINTS) - {"runbook_base"}
+
+
+def test_an_endpoint_added_on_one_side_alone_is_caught() -> None:
+    airflow = set(contract.ENDPOINTS)
+    assert endpoint_mismatches(JOB_ENDPOINTS | {"loki_url"}, airflow) == [
+        "KINDOPS_LOKI_URL: only on the jobs' side"
+    ]
+    assert endpoint_mismatches(JOB_ENDPOINTS, airflow | {"tempo"}) == [
+        "KINDOPS_TEMPO_URL: only on the Airflow side"
+    ]
+
+
+def test_an_endpoint_is_one_variable_on_each_side() -> None:
+    assert contract.endpoint_env("runbook_base") == "KINDOPS_RUNBOOK_BASE_URL"
+    assert contract.endpoint_variable("prometheus") == "kindops_prometheus_url"
+    assert endpoints.env_var("runbook_base_url") == "KINDOPS_RUNBOOK_BASE_URL"
+
+
 def test_the_package_exports_the_contract() -> None:
     assert kindops_airflow.ExitCode is contract.ExitCode
     assert kindops_airflow.NO_RETRY is contract.NO_RETRY
+    assert kindops_airflow.ENDPOINTS is contract.ENDPOINTS
 
 
 def imported_modules(folder: Path) -> dict[str, set[str]]:

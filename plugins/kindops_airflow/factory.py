@@ -170,6 +170,7 @@ def job_task(
     *,
     env: Mapping[str, str] | None = None,
     endpoints: Sequence[str] = (),
+    cluster_only_args: Sequence[str] = (),
     resources: Resources | None = None,
     secret_env: Sequence[str] = (),
     timeout: timedelta | None = None,
@@ -188,8 +189,11 @@ def job_task(
     ``KINDOPS_<NAME>_URL`` from the Airflow Variable ``kindops_<name>_url`` when that Variable
     exists, and is left out when it does not, so the job's own default applies (in a pod, the
     lab's in-cluster Service; with the local runner, this machine's environment). An endpoint's
-    variable is never set through ``env``. ``secret_env`` names Kubernetes Secrets exposed as env
-    in the pod (the local runner inherits this machine's environment instead).
+    variable is never set through ``env``. ``cluster_only_args`` are appended to ``arguments`` in
+    the pod only: options that need what only a task pod has (the identity of
+    ``service_account``, the cluster's network), which the local runner leaves out.
+    ``secret_env`` names Kubernetes Secrets exposed as env in the pod (the local runner inherits
+    this machine's environment instead).
     ``config_maps`` maps ConfigMap names to read-only mount paths in the pod (the local runner
     reads the same files from the checkout). ``mesh`` puts the pod in the Istio mesh (a native
     sidecar, set up by Istio's CNI plugin, so Pod Security ``restricted`` still holds): for tasks
@@ -199,6 +203,8 @@ def job_task(
     args = [str(a) for a in arguments]
     if not args:
         raise ValueError(f"task {task_id!r}: arguments must name a kindops command")
+    if isinstance(cluster_only_args, str):
+        raise ValueError(f"task {task_id!r}: cluster_only_args must be a list of arguments")
     task_env = {
         "KINDOPS_RUN_ID": RUN_ID_TEMPLATE,
         "KINDOPS_TASK_ID": task_id,
@@ -236,7 +242,7 @@ def job_task(
         image=cfg.image,
         image_pull_policy="IfNotPresent",
         cmds=["kindops"],
-        arguments=args,
+        arguments=[*args, *(str(a) for a in cluster_only_args)],
         env_vars=pod_env,
         env_from=[
             k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name=s)) for s in secret_env

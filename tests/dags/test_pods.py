@@ -189,3 +189,24 @@ def test_an_existing_variable_sets_exactly_the_endpoints_a_task_declares(dagbag_
             k: v for k, v in expected.items() if k in {endpoint_env(n) for n in wanted}
         }, name
         assert UNSET not in json.dumps(pod), name
+
+
+def test_the_restore_check_dry_runs_in_the_pod_only(dagbag_k8s: Any, dagbag_local: Any) -> None:
+    pods = dict(rendered_pods(dagbag_k8s))
+    args = pods["config_backup.restore_plan"]["spec"]["containers"][0]["args"]
+    assert args == [
+        "backup",
+        "restore-plan",
+        "--latest",
+        "--json",
+        "--server-dry-run",
+        "--force-conflicts",
+    ]
+    assert pods["config_backup.restore_plan"]["spec"]["serviceAccountName"] == (
+        "kindops-restore-check"
+    )
+    local = {t.task_id: t for t in dagbag_local.dags["config_backup"].tasks}["restore_plan"]
+    assert local.arguments == ["backup", "restore-plan", "--latest", "--json"]
+    for name, pod in pods.items():
+        if name != "config_backup.restore_plan":
+            assert "--server-dry-run" not in pod["spec"]["containers"][0]["args"], name

@@ -88,6 +88,14 @@ def test_dags_name_endpoints_and_never_read_their_variables() -> None:
     assert pattern.search("{{ var.value.get('kindops_prometheus_url', 'http://p:9090') }}")
 
 
+def test_dags_do_not_branch_on_the_runner() -> None:
+    """What differs between the runners is the factory's business (``cluster_only_args``,
+    ``secret_env``, ``service_account``...): a DAG is the same file on both."""
+    for path in sorted((ROOT / "dags").glob("*.py")):
+        text = path.read_text()
+        assert "RunnerConfig" not in text and "KINDOPS_RUNNER" not in text, path.name
+
+
 def test_every_job_task_is_built_by_the_factory(dagbag_k8s: Any, dagbag_local: Any) -> None:
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 

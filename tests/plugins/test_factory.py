@@ -85,6 +85,16 @@ def test_factory_picks_the_runner_and_keeps_the_command() -> None:
     assert pod.env_vars["A"] == "1"
 
 
+def test_cluster_only_args_reach_the_pod_only() -> None:
+    kwargs: dict[str, Any] = {"cluster_only_args": ["--server-dry-run"]}
+    local = job_task("t", ["backup", "restore-plan"], config=config("local"), **kwargs)
+    assert local.arguments == ["backup", "restore-plan"]
+    pod = job_task("t", ["backup", "restore-plan"], config=config("kubernetes"), **kwargs)
+    assert pod.arguments == ["backup", "restore-plan", "--server-dry-run"]
+    with pytest.raises(ValueError, match="cluster_only_args must be a list"):
+        job_task("t", ["x"], cluster_only_args="--server-dry-run", config=config("local"))
+
+
 def test_runner_config_refuses_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KINDOPS_RUNNER", "docker")
     with pytest.raises(ValueError, match="KINDOPS_RUNNER"):

@@ -18,7 +18,11 @@ plans (dry run).
 
 **Needs:** AWS credentials in the Kubernetes Secret `kindops-aws` (cluster runner) or this
 machine's environment (local runner); `AWS_ENDPOINT_URL` points at a local AWS-API server in the
-demo. Budget at or above its threshold fails the `budget` task (exit 1).
+demo. Budget at or above its threshold fails the `budget` task (exit 1). Optional Airflow
+Variable `kindops_pushgateway_url` (every task's outcome; the budget's spend ratios): when it
+exists it sets the jobs' `KINDOPS_PUSHGATEWAY_URL` (empty: nothing pushed); when it does not, the
+jobs' default applies — the in-cluster Pushgateway in a task pod, this machine's environment with
+the local runner.
 
 Idempotency: artifacts are keyed by the run's logical date, so a rerun replaces them; deletion
 re-checks every resource against live state, so a rerun deletes nothing twice.

@@ -15,10 +15,12 @@ would fail) → `prune` (`kindops backup prune`: GFS retention, never the newest
 Prune runs only once the newest archive has passed its restore check, so an archive that would
 not apply never costs an older one.
 
-The dry run needs a cluster identity allowed to apply, so it runs with the cluster runner only
-(`--server-dry-run --force-conflicts`: a field changed live since the backup is drift, not an
-unrestorable archive); the local runner plans without touching a cluster. To dry-run from a
-workstation, run `kindops backup restore-plan --latest --server-dry-run` with a kubeconfig.
+The dry run needs a cluster identity allowed to apply, which only the task pod has (service
+account `kindops-restore-check`), so `--server-dry-run --force-conflicts` are the task's
+`cluster_only_args`: the factory adds them to the pod's command and the local runner, which has
+no such identity, plans without touching a cluster (`--force-conflicts`: a field changed live
+since the backup is drift, not an unrestorable archive). To dry-run from a workstation, run
+`kindops backup restore-plan --latest --server-dry-run` with a kubeconfig.
 
 **Inputs:** params `config` (backup config path inside the jobs image; empty = the packaged
 `include/kindops/backup/backup.yaml`) and `prune` (`true` deletes what retention drops; `false`
@@ -39,10 +41,13 @@ read by the `BackupTooOld` alert.
 kinds except RBAC and webhook configurations, whose objects the check reports as forbidden, not
 checked; an admission policy denies it anything but dry runs) for `restore_plan`; the Secret
 `kindops-grafana` with `KINDOPS_GRAFANA_TOKEN` (a Grafana service-account token allowed to read
-the provisioning API); Airflow Variables `kindops_grafana_url` and `kindops_pushgateway_url`
-(defaults: the in-cluster services; an empty value turns that part off). A kind the service
-account may not list is reported and skipped; an unreachable API server or Grafana fails the
-`backup` task with exit 3 (retried) and publishes nothing.
+the provisioning API). Optional Airflow Variables `kindops_grafana_url` (the `backup` task) and
+`kindops_pushgateway_url` (every task): when one exists it sets the job's `KINDOPS_GRAFANA_URL` or
+`KINDOPS_PUSHGATEWAY_URL` (empty turns that part off); when it does not, the job's default
+applies — the in-cluster Grafana or Pushgateway in a task pod, this machine's environment with
+the local runner. A kind the service account may not list is reported and skipped; an
+unreachable API server or Grafana fails the `backup` task with exit 3 (retried) and publishes
+nothing.
 
 Idempotency: the archive is named after the logical date and replaced atomically, so a rerun of
 the same date rewrites the same archive (a crash leaves the previous one intact); verify
@@ -57,22 +62,12 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag
 
-from kindops_airflow import Resources, RunnerConfig, job_task
+from kindops_airflow import Resources, job_task
 
-ENV = {
-    "KINDOPS_BACKUP_CONFIG": "{{ params.config }}",
-    "KINDOPS_GRAFANA_URL": "{{ var.value.get('kindops_grafana_url', "
-    "'http://kube-prometheus-stack-grafana.observability.svc:80') }}",
-    "KINDOPS_PUSHGATEWAY_URL": "{{ var.value.get('kindops_pushgateway_url', "
-    "'http://prometheus-pushgateway.observability.svc:9091') }}",
-}
+ENV = {"KINDOPS_BACKUP_CONFIG": "{{ params.config }}"}
 PRUNE_MODE = "{{ '--apply' if params.prune else '--dry-run' }}"
-#: The live dry run needs the restore-check identity, which only task pods have.
-SERVER_DRY_RUN = (
-    ["--server-dry-run", "--force-conflicts"]
-    if RunnerConfig.from_env().runner == "kubernetes"
-    else []
-)
+#: The live dry run needs the restore-check identity, which only the task pod has.
+SERVER_DRY_RUN = ["--server-dry-run", "--force-conflicts"]
 
 
 @dag(
@@ -103,6 +98,7 @@ def config_backup() -> None:
         "backup",
         ["backup", "run", "--json"],
         env=ENV,
+        endpoints=["grafana"],
         secret_env=("kindops-grafana",),
         service_account="kindops-backup",
         resources=Resources(cpu="200m", memory="256Mi", memory_limit="768Mi"),
@@ -110,8 +106,9 @@ def config_backup() -> None:
     verify = job_task("verify", ["backup", "verify", "--run", "--json"], env=ENV)
     restore_plan = job_task(
         "restore_plan",
-        ["backup", "restore-plan", "--latest", *SERVER_DRY_RUN, "--json"],
+        ["backup", "restore-plan", "--latest", "--json"],
         env=ENV,
+        cluster_only_args=SERVER_DRY_RUN,
         service_account="kindops-restore-check",
         resources=Resources(cpu="100m", memory="256Mi", memory_limit="512Mi"),
     )

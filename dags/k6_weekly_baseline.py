@@ -28,9 +28,12 @@ weekly runs.
 `k6-report/<run>/report.md`, `report.html` with trend plots; metrics `kindops_k6_*` and
 `kindops_job_last_success_timestamp_seconds{job="k6-baseline"}` on the Pushgateway.
 
-**Needs:** the apps reachable at the base URLs. Airflow Variables `kindops_prometheus_url`
-(error budgets for the gate; empty disables the gate) and `kindops_pushgateway_url` (empty turns
-the push off); defaults are the in-cluster services.
+**Needs:** the apps reachable at the base URLs. Optional Airflow Variables
+`kindops_prometheus_url` (the `stress` steps' gate reads error budgets there; empty disables the
+gate) and `kindops_pushgateway_url` (every task; empty turns the push off): when one exists it
+sets the job's `KINDOPS_PROMETHEUS_URL` or `KINDOPS_PUSHGATEWAY_URL`; when it does not, the job's
+default applies — the in-cluster Prometheus or Pushgateway in a task pod, this machine's
+environment with the local runner.
 
 Idempotency: the run key is the logical date; a rerun replaces that date's artifacts and its
 line in each history (never a second line), and is judged against the runs before that date.
@@ -44,10 +47,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag
 
-from kindops_airflow import K6_SCENARIOS, Resources, job_task
+from kindops_airflow import K6_SCENARIOS, ExitCode, Resources, job_task
 
-#: Exit code of `kindops k6 run` when the error-budget gate skips the step.
-GATE_SKIPPED = 10
 APPS = ("app-python", "app-java")
 STEPS = {
     "smoke": timedelta(minutes=10),
@@ -58,10 +59,6 @@ ENV = {
     "KINDOPS_K6_DURATION": "{{ params.duration }}",
     "KINDOPS_K6_VUS": "{{ params.vus }}",
     "KINDOPS_K6_NO_THRESHOLDS": "{{ not params.thresholds }}",
-    "KINDOPS_PROMETHEUS_URL": "{{ var.value.get('kindops_prometheus_url', "
-    "'http://kube-prometheus-stack-prometheus.observability.svc:9090') }}",
-    "KINDOPS_PUSHGATEWAY_URL": "{{ var.value.get('kindops_pushgateway_url', "
-    "'http://prometheus-pushgateway.observability.svc:9091') }}",
 }
 K6_RESOURCES = Resources(cpu="500m", memory="256Mi", cpu_limit="1", memory_limit="768Mi")
 
@@ -118,7 +115,8 @@ def k6_weekly_baseline() -> None:
                 extra: dict[str, Any] = {}
                 if scenario == "stress":
                     args += ["--gate", "--gate-min-remaining", "{{ params.gate_min_remaining }}"]
-                    extra["skip_on_exit_code"] = [GATE_SKIPPED]
+                    extra["skip_on_exit_code"] = [ExitCode.SKIPPED]  # the gate closed
+                    extra["endpoints"] = ["prometheus"]  # where the gate reads error budgets
                 if last is None and previous is not None:
                     # The next app is tested whatever happened to the previous one.
                     extra["trigger_rule"] = "all_done"

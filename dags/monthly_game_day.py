@@ -34,9 +34,12 @@ ChaosResults and ChaosExperiments in `apps`, patch Argo Rollouts to abort, read
 `kube-public/cluster-info`), the Secret `kindops-gameday` (`KINDOPS_GAMEDAY_APP_PYTHON_ADMIN_TOKEN`,
 `KINDOPS_GAMEDAY_APP_JAVA_ADMIN_TOKEN`, `KINDOPS_GRAFANA_TOKEN`, and `KINDOPS_GAMEDAY_ARGOCD_TOKEN`
 for scenarios whose rollback names an Argo CD Application: an Argo CD account allowed to get and
-sync it), the Litmus experiments installed in `apps`, and the k6 scenarios ConfigMap. Airflow
-Variables `kindops_prometheus_url`, `kindops_grafana_url` (empty: no annotations) and
-`kindops_argocd_url` (the lab's Argo CD API server). The local runner needs the lab's
+sync it), the Litmus experiments installed in `apps`, and the k6 scenarios ConfigMap. Optional
+Airflow Variables `kindops_prometheus_url` (probes, budget guard, burn), `kindops_grafana_url`
+(empty: no annotations) and `kindops_argocd_url` (the lab's Argo CD API server) for `run`, and
+`kindops_pushgateway_url` (every task's outcome; empty: not pushed): when one exists it sets the
+job's `KINDOPS_<NAME>_URL`; when it does not, the job's default applies — the lab's in-cluster
+Service in a task pod, this machine's environment with the local runner, which needs the lab's
 environment (`source <lab>/lab.env`).
 
 Idempotency: artifacts are keyed by the logical date; a rerun replaces that date's journal and
@@ -54,18 +57,8 @@ from airflow.sdk import Param, dag
 from kindops_airflow import K6_SCENARIOS, Resources, job_task
 
 SCENARIOS = "{{ params.scenarios | join(',') }}"
-ENV = {
-    "KINDOPS_PROMETHEUS_URL": "{{ var.value.get('kindops_prometheus_url', "
-    "'http://kube-prometheus-stack-prometheus.observability.svc:9090') }}",
-    "KINDOPS_GRAFANA_URL": "{{ var.value.get('kindops_grafana_url', "
-    "'http://kube-prometheus-stack-grafana.observability.svc:80') }}",
-}
-#: The Argo CD rollback step of the cluster runner talks to the lab's Argo CD API server.
-RUN_ENV = {
-    **ENV,
-    "KINDOPS_GAMEDAY_ARGOCD_URL": "{{ var.value.get('kindops_argocd_url', "
-    "'https://argocd-server.argocd.svc') }}",
-}
+#: Probes and guard (Prometheus), annotations (Grafana), the cluster's Argo CD rollback step.
+RUN_ENDPOINTS = ["prometheus", "grafana", "argocd"]
 #: A budget floor of 0 takes an explicit yes (the CLI refuses it otherwise).
 ZERO_FLOOR = (
     "{{ '--allow-zero-min-budget' if params.allow_zero_min_budget else '--keep-min-budget' }}"
@@ -145,7 +138,7 @@ def monthly_game_day() -> None:
             "{{ params.vus }}",
             "--json",
         ],
-        env=RUN_ENV,
+        endpoints=RUN_ENDPOINTS,
         secret_env=GAMEDAY_SECRET,
         service_account=GAMEDAY_SA,
         resources=Resources(cpu="500m", memory="256Mi", cpu_limit="1", memory_limit="768Mi"),
@@ -157,7 +150,6 @@ def monthly_game_day() -> None:
     publish = job_task(
         "publish",
         ["gameday", "publish", "--scenario", SCENARIOS, "--json"],
-        env=ENV,
         trigger_rule="all_done",
     )
     run >> publish

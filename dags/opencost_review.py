@@ -21,9 +21,12 @@ starts at D+1 00:00 and reviews day D. Params: `day` (YYYY-MM-DD, overrides the 
 `kindops_job_last_success_timestamp_seconds` on the Pushgateway (grouping key
 `job=cost-review`); `CostAnomaly` alerts on Alertmanager.
 
-**Needs:** OpenCost with custom pricing (`gitops/platform/opencost`). Airflow Variables
-`kindops_opencost_url`, `kindops_pushgateway_url`, `kindops_alertmanager_url` (defaults: the
-in-cluster services; an empty Pushgateway or Alertmanager URL turns that output off).
+**Needs:** OpenCost with custom pricing (`gitops/platform/opencost`). Optional Airflow Variables
+`kindops_opencost_url`, `kindops_pushgateway_url`, `kindops_alertmanager_url` (an empty
+Pushgateway or Alertmanager URL turns that output off) and `kindops_runbook_base_url` (where the
+alert's `runbook_url` points): when one exists it sets the job's `KINDOPS_<NAME>_URL`; when it
+does not, the job's default applies — the lab's in-cluster Service (and the repository's
+runbooks) in a task pod, this machine's environment with the local runner.
 
 Idempotency: the run key is the logical date, so a rerun reviews the same day and replaces the
 artifacts; the Pushgateway group is replaced by a PUT; alerts carry the same labels, so
@@ -42,14 +45,8 @@ from kindops_airflow import Resources, job_task
 #: The reviewed day: the param, else the logical date's day; a manual run without a logical date
 #: reviews the day before it was triggered.
 DAY = "{{ params.day or ((logical_date or (dag_run.run_after - macros.timedelta(days=1))) | ds) }}"
-ENV = {
-    "KINDOPS_OPENCOST_URL": "{{ var.value.get('kindops_opencost_url', "
-    "'http://opencost.opencost.svc:9003') }}",
-    "KINDOPS_PUSHGATEWAY_URL": "{{ var.value.get('kindops_pushgateway_url', "
-    "'http://prometheus-pushgateway.observability.svc:9091') }}",
-    "KINDOPS_ALERTMANAGER_URL": "{{ var.value.get('kindops_alertmanager_url', "
-    "'http://kube-prometheus-stack-alertmanager.observability.svc:9093') }}",
-}
+#: The allocation API, where anomalies are sent, and where their runbook is.
+REVIEW_ENDPOINTS = ["opencost", "alertmanager", "runbook_base"]
 
 
 @dag(
@@ -81,7 +78,7 @@ def opencost_review() -> None:
     job_task(
         "review",
         ["cost", "review", "--day", DAY, "--window-days", "{{ params.window_days }}", "--json"],
-        env=ENV,
+        endpoints=REVIEW_ENDPOINTS,
         resources=Resources(cpu="100m", memory="256Mi", memory_limit="768Mi"),
     )
 

@@ -9,9 +9,7 @@ an hour-by-hour burn-down. Read it on Monday morning: an exhausted budget freeze
 **Tasks:** `report` (`kindops slo report`): exit 1 (failed, no retry) when a budget is
 exhausted, 2 on a bad SLO spec or configuration, 3 when Prometheus cannot be reached (retried).
 
-**Inputs:** param `service` (empty = every service with a spec). Airflow Variables
-`kindops_prometheus_url` and `kindops_pushgateway_url` (defaults: the in-cluster services; an
-empty Pushgateway URL turns the push off).
+**Inputs:** param `service` (empty = every service with a spec).
 
 **Outputs:** in the artifact store under `slo-report/<run>/`: `report.json` (every SLO with its
 burn-down), `report.md`, `burndown-<service>.png`, `result.json`; on a good run,
@@ -19,7 +17,11 @@ burn-down), `report.md`, `burndown-<service>.png`, `result.json`; on a good run,
 the `KindopsJobStale` alert).
 
 **Needs:** Prometheus holding the services' metrics over the period; the SLO specs in the jobs
-image (`KINDOPS_SLO_SPECS`, default `observability/slos`).
+image (`KINDOPS_SLO_SPECS`, default `observability/slos`). Optional Airflow Variables
+`kindops_prometheus_url` and `kindops_pushgateway_url` (empty: no push): when one exists it sets
+the job's `KINDOPS_PROMETHEUS_URL` or `KINDOPS_PUSHGATEWAY_URL`; when it does not, the job's
+default applies — the in-cluster Prometheus or Pushgateway in a task pod, this machine's
+environment with the local runner (where the report needs `KINDOPS_PROMETHEUS_URL`).
 
 Idempotency: the report is measured as of the logical date and stored under the run key of the
 logical date, so a rerun reads the same period and replaces the same artifacts.
@@ -35,12 +37,6 @@ from airflow.sdk import Param, dag
 from kindops_airflow import Resources, job_task
 
 AT = "{{ (logical_date or dag_run.run_after) | ts }}"
-ENV = {
-    "KINDOPS_PROMETHEUS_URL": "{{ var.value.get('kindops_prometheus_url', "
-    "'http://kube-prometheus-stack-prometheus.observability.svc:9090') }}",
-    "KINDOPS_PUSHGATEWAY_URL": "{{ var.value.get('kindops_pushgateway_url', "
-    "'http://prometheus-pushgateway.observability.svc:9091') }}",
-}
 
 
 @dag(
@@ -74,7 +70,7 @@ def slo_report() -> None:
             "--service={{ params.service }}",
             "--json",
         ],
-        env=ENV,
+        endpoints=["prometheus"],
         resources=Resources(cpu="100m", memory="256Mi", memory_limit="512Mi"),
     )
 

@@ -31,3 +31,6 @@ AIRFLOW_ENV = {
 for _key, _value in AIRFLOW_ENV.items():
     os.environ.setdefault(_key, _value)
 os.environ.setdefault("KINDOPS_RUNNER", "local")
+# The suite plays "this machine": a CI agent that is itself a pod must not turn the jobs' unset
+# endpoints into the lab's in-cluster Services (kindops.endpoints); tests that need a pod say so.
+os.environ.pop("KUBERNETES_SERVICE_HOST", None)

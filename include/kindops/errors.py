@@ -6,6 +6,10 @@ Exit codes:
     2  bad input or configuration
     3  a dependency (API, server, store) is unreachable
     10 the step was skipped on purpose (a gate was closed); its result document says why
+
+This is the jobs' side of the contract with Airflow. The Airflow image does not install this
+package, so ``plugins/kindops_airflow/contract.py`` declares the same codes for the DAGs and the
+runners; ``tests/plugins/test_contract.py`` fails when the two differ in a name or a value.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ class ExitCode(IntEnum):
     BAD_VERDICT = 1
     BAD_INPUT = 2
     UNREACHABLE = 3
+    #: A gate closed (the DAG task's ``skip_on_exit_code``). Not 99 nor any other code k6 uses
+    #: (97-110), so a k6 failure is never taken for a skip.
     SKIPPED = 10
 
 

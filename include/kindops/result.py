@@ -105,9 +105,13 @@ def _push_task_outcome(exit_code: int) -> None:
 
     Feeds ``KindopsWorkflowFailed`` together with Airflow's own report of the task, which also
     covers a job that never got here (killed, timed out); the newer report wins (ADR 0010). A
-    Pushgateway that is down never fails the job itself.
+    Pushgateway that is down never fails the job itself, nor does a configuration too broken to
+    say where the Pushgateway is.
     """
-    url = os.environ.get("KINDOPS_PUSHGATEWAY_URL", "")
+    try:
+        url = load(KindopsSettings).pushgateway_url
+    except KindopsError:
+        return
     run_id = os.environ.get("KINDOPS_RUN_ID", "")
     task_id = os.environ.get("KINDOPS_TASK_ID", "")
     if not (url and task_id and "/" in run_id):

@@ -1,7 +1,9 @@
 """Settings shared by every command, read from the environment first.
 
 Each job adds its own settings class deriving from :class:`KindopsSettings`; a missing required
-value fails at start-up with a :class:`~kindops.errors.ConfigError` naming the variable.
+value fails at start-up with a :class:`~kindops.errors.ConfigError` naming the variable. The
+lab's service endpoints (``KINDOPS_*_URL``) are declared once, in :mod:`kindops.endpoints`, and
+every job's settings inherit them from here: a job never declares an endpoint of its own.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from typing import TypeVar
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kindops.endpoints import Endpoints
 from kindops.errors import ConfigError
 
 S = TypeVar("S", bound=BaseSettings)
 
 
-class KindopsSettings(BaseSettings):
-    """Common settings. Environment variables are prefixed ``KINDOPS_``."""
+class KindopsSettings(Endpoints):
+    """Common settings, the lab's endpoints included. Environment variables are prefixed
+    ``KINDOPS_``."""
 
     model_config = SettingsConfigDict(env_prefix="KINDOPS_", extra="ignore")
 

@@ -1,13 +1,14 @@
 """The one way a DAG declares an SRE task: a jobs-image command, its env and its resources.
 
-``job_task("plan", ["aws", "cleanup", "--json"], env={...})`` returns, depending on
-``KINDOPS_RUNNER``:
+``job_task("plan", ["aws", "cleanup", "--json"], env={...}, endpoints=[...])`` returns,
+depending on ``KINDOPS_RUNNER``:
 
 * ``kubernetes`` (default): a KubernetesPodOperator running ``kindops <args>`` in the pinned jobs
   image — requests/limits, restricted securityContext (non-root, read-only root fs, no
   capabilities, RuntimeDefault seccomp), labels, a least-privilege service account, logs
   streamed, the result document as XCom (via ``/airflow/xcom/return.json``), failed pods kept
-  for evidence, and the same exit-code mapping as the local runner (1 and 2 fail without retry);
+  for evidence, and the same exit-code mapping as the local runner (``contract.NO_RETRY``: a bad
+  verdict or bad input fails without retry);
 * ``local``: a :class:`~kindops_airflow.local.LocalJobOperator` running the same command and env
   as a subprocess on this machine.
 """
@@ -22,7 +23,15 @@ from typing import Any
 from kubernetes.client import models as k8s
 
 from kindops_airflow.config import RunnerConfig
-from kindops_airflow.local import NO_RETRY_EXIT_CODES, LocalJobOperator
+from kindops_airflow.contract import (
+    ENDPOINTS,
+    NO_RETRY,
+    UNSET,
+    endpoint_env,
+    endpoint_template,
+    endpoint_variable,
+)
+from kindops_airflow.local import LocalJobOperator
 
 #: Every task gets a run id that is stable for the run's logical date (idempotent reruns).
 RUN_ID_TEMPLATE = "{{ dag.dag_id }}/{{ (logical_date or dag_run.run_after) | ts_nodash }}"
@@ -36,6 +45,8 @@ MARKER_LABEL = "kindops.io/task-factory"
 K6_SCENARIOS = {"kindops-k6-scenarios": "/etc/kindops/k6"}
 #: The pod label that has Istio inject its sidecar into one pod of a namespace without injection.
 MESH_LABEL = "sidecar.istio.io/inject"
+#: Endpoints every task gets: every job pushes its task outcome to the Pushgateway.
+TASK_ENDPOINTS = ("pushgateway",)
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ def _pod_operator_class() -> type[Any]:
 
     class KindopsPodOperator(KubernetesPodOperator):  # type: ignore[misc]
         """KubernetesPodOperator with the jobs contract: the XCom sidecar gets requests and
-        limits too, and exit 1 (bad verdict) or 2 (bad input) fails without retry, as in the
+        limits too, and a bad verdict or bad input (``NO_RETRY``) fails without retry, as in the
         local runner."""
 
         def cleanup(
@@ -119,13 +130,16 @@ def _pod_operator_class() -> type[Any]:
                 raise
             except AirflowException as exc:
                 code = exit_code(remote_pod, self.base_container_name)
-                if code in NO_RETRY_EXIT_CODES:
+                if code in NO_RETRY:
                     raise AirflowFailException(f"kindops exited {code}: {exc}") from exc
                 raise
 
         def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> k8s.V1Pod:
             pod: k8s.V1Pod = super().build_pod_request_obj(context, dry_run=dry_run)
-            for container in pod.spec.containers[1:]:
+            base, *sidecars = pod.spec.containers
+            # an endpoint without its Variable is left out: the job's in-cluster default applies
+            base.env = [e for e in base.env or [] if e.value != UNSET]
+            for container in sidecars:
                 if container.resources is None or not container.resources.limits:
                     container.resources = SIDECAR_RESOURCES.requirements()
             return pod
@@ -133,11 +147,33 @@ def _pod_operator_class() -> type[Any]:
     return KindopsPodOperator
 
 
+def endpoint_env_vars(task_id: str, names: Sequence[str], env: Mapping[str, str]) -> dict[str, str]:
+    """``KINDOPS_<NAME>_URL`` templates for ``names`` (and :data:`TASK_ENDPOINTS`), checked."""
+    if isinstance(names, str):
+        raise ValueError(f"task {task_id!r}: endpoints must be a list of names, not {names!r}")
+    unknown = [n for n in names if n not in ENDPOINTS]
+    if unknown:
+        raise ValueError(
+            f"task {task_id!r}: unknown endpoint {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(ENDPOINTS)})"
+        )
+    direct = sorted(set(env) & {endpoint_env(n) for n in ENDPOINTS})
+    if direct:
+        raise ValueError(
+            f"task {task_id!r}: {', '.join(direct)} in env; name the endpoint in endpoints= "
+            f"instead (its Airflow Variable, e.g. {endpoint_variable('prometheus')}, overrides "
+            "the job's default)"
+        )
+    return {endpoint_env(n): endpoint_template(n) for n in dict.fromkeys((*TASK_ENDPOINTS, *names))}
+
+
 def job_task(
     task_id: str,
     arguments: Sequence[str],
     *,
     env: Mapping[str, str] | None = None,
+    endpoints: Sequence[str] = (),
+    cluster_only_args: Sequence[str] = (),
     resources: Resources | None = None,
     secret_env: Sequence[str] = (),
     timeout: timedelta | None = None,
@@ -150,8 +186,17 @@ def job_task(
 ) -> Any:
     """Declare ``kindops <arguments>`` as a task for the configured runner.
 
-    ``env`` values and ``arguments`` are Jinja-templated. ``secret_env`` names Kubernetes Secrets
-    exposed as env in the pod (the local runner inherits this machine's environment instead).
+    ``env`` values and ``arguments`` are Jinja-templated. ``endpoints`` names the lab's endpoints
+    the job needs (:data:`~kindops_airflow.contract.ENDPOINTS`, e.g. ``["prometheus"]``;
+    ``pushgateway`` is always passed: every job pushes its task outcome): each becomes
+    ``KINDOPS_<NAME>_URL`` from the Airflow Variable ``kindops_<name>_url`` when that Variable
+    exists, and is left out when it does not, so the job's own default applies (in a pod, the
+    lab's in-cluster Service; with the local runner, this machine's environment). An endpoint's
+    variable is never set through ``env``. ``cluster_only_args`` are appended to ``arguments`` in
+    the pod only: options that need what only a task pod has (the identity of
+    ``service_account``, the cluster's network), which the local runner leaves out.
+    ``secret_env`` names Kubernetes Secrets exposed as env in the pod (the local runner inherits
+    this machine's environment instead).
     ``config_maps`` maps ConfigMap names to read-only mount paths in the pod (the local runner
     reads the same files from the checkout). ``mesh`` puts the pod in the Istio mesh (a native
     sidecar, set up by Istio's CNI plugin, so Pod Security ``restricted`` still holds): for tasks
@@ -161,10 +206,13 @@ def job_task(
     args = [str(a) for a in arguments]
     if not args:
         raise ValueError(f"task {task_id!r}: arguments must name a kindops command")
+    if isinstance(cluster_only_args, str):
+        raise ValueError(f"task {task_id!r}: cluster_only_args must be a list of arguments")
     task_env = {
         "KINDOPS_RUN_ID": RUN_ID_TEMPLATE,
         "KINDOPS_TASK_ID": TASK_ID_TEMPLATE,
         "KINDOPS_LOG_LEVEL": "INFO",
+        **endpoint_env_vars(task_id, endpoints, env or {}),
         **dict(env or {}),
     }
     if timeout is not None:
@@ -197,7 +245,7 @@ def job_task(
         image=cfg.image,
         image_pull_policy="IfNotPresent",
         cmds=["kindops"],
-        arguments=args,
+        arguments=[*args, *(str(a) for a in cluster_only_args)],
         env_vars=pod_env,
         env_from=[
             k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name=s)) for s in secret_env

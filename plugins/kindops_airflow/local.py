@@ -1,9 +1,12 @@
 """The local runner: the jobs-image command as a subprocess on this machine.
 
-Same command, same environment contract as the pod: ``kindops <args>`` with ``KINDOPS_*`` env,
-the result document read back from ``KINDOPS_XCOM_PATH`` and returned as the task's XCom.
-Exit codes map to Airflow outcomes: 0 success; ``skip_on_exit_code`` skipped; 1 (bad verdict)
-and 2 (bad input) fail without retry; 3 (dependency unreachable) and others fail and may retry.
+Same command, same environment contract as the pod: ``kindops <args>`` with ``KINDOPS_*`` env
+on top of this machine's environment (an endpoint whose Airflow Variable does not exist is left
+out, so this machine's own ``KINDOPS_*_URL`` or the job's default applies), the result document
+read back from ``KINDOPS_XCOM_PATH`` and returned as the task's XCom.
+Exit codes map to Airflow outcomes (:class:`~kindops_airflow.contract.ExitCode`): ``OK``
+success; ``skip_on_exit_code`` skipped; :data:`~kindops_airflow.contract.NO_RETRY` (bad verdict,
+bad input) fail without retry; ``UNREACHABLE`` and any other code fail and may retry.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
-NO_RETRY_EXIT_CODES = (1, 2)
+from kindops_airflow.contract import NO_RETRY, UNSET, ExitCode
 
 
 class LocalJobOperator(BaseOperator):
@@ -52,7 +55,8 @@ class LocalJobOperator(BaseOperator):
             xcom = Path(tmp) / "return.json"
             env = {
                 **os.environ,
-                **{k: str(v) for k, v in self.env.items()},
+                # an endpoint without its Variable: this machine's environment, else the default
+                **{k: str(v) for k, v in self.env.items() if v != UNSET},
                 "KINDOPS_XCOM_PATH": str(xcom),
             }
             self.log.info("running: kindops %s", " ".join(self.command()[3:]))
@@ -74,9 +78,9 @@ class LocalJobOperator(BaseOperator):
             code = self._proc.wait()
             if code in self.skip_on_exit_code:
                 raise AirflowSkipException(f"kindops exited {code}: {last}")
-            if code in NO_RETRY_EXIT_CODES:
+            if code in NO_RETRY:
                 raise AirflowFailException(f"kindops exited {code}: {last}")
-            if code != 0:
+            if code != ExitCode.OK:
                 raise AirflowException(f"kindops exited {code}: {last}")
             return json.loads(xcom.read_text()) if xcom.exists() else None
 

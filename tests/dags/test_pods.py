@@ -1,27 +1,68 @@
-"""Every cluster-runner task renders offline to a pod that is schema-valid and policy-clean."""
+"""Every cluster-runner task renders offline to a pod that is schema-valid and policy-clean.
+
+Templates are rendered as at run time, with a context whose Airflow Variables are given: none by
+default (a lab that set none), so what a pod carries without them is what is checked.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
+from types import SimpleNamespace
 from typing import Any
 
+import pendulum
 import pytest
 from kubernetes.client import ApiClient
 
+from kindops_airflow.contract import ENDPOINTS, UNSET, endpoint_env, endpoint_variable
 from tests.support.k8s import pod_policy_violations, validate
 
+LOGICAL_DATE = pendulum.datetime(2026, 1, 5, tz="UTC")
 
-def rendered_pods(bag: Any) -> list[tuple[str, dict[str, Any]]]:
+
+class Variables:
+    """``var.value`` of a template context in which only ``values`` exist as Variables."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+def rendered_pods(
+    bag: Any, variables: dict[str, str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every pod task rendered (on a copy: the bag is shared) and built as the cluster would."""
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
     pods = []
     for dag_id, dag in sorted(bag.dags.items()):
         for task in dag.tasks:
             if isinstance(task, KubernetesPodOperator):
+                task = copy.deepcopy(task)
+                task.render_template_fields(
+                    {
+                        "dag": dag,
+                        "task": task,
+                        "params": dag.params.dump(),
+                        "logical_date": LOGICAL_DATE,
+                        "dag_run": SimpleNamespace(run_after=LOGICAL_DATE),
+                        "var": SimpleNamespace(value=Variables(variables or {})),
+                    }
+                )
                 pod = task.build_pod_request_obj(context=None, dry_run=True)
                 pods.append(
                     (f"{dag_id}.{task.task_id}", ApiClient().sanitize_for_serialization(pod))
                 )
     return pods
+
+
+def endpoint_env_of(pod: dict[str, Any]) -> dict[str, str]:
+    names = {endpoint_env(n) for n in ENDPOINTS}
+    env = pod["spec"]["containers"][0]["env"]
+    return {e["name"]: e.get("value", "") for e in env if e["name"] in names}
 
 
 def test_there_are_pod_tasks(dagbag_k8s: Any) -> None:
@@ -110,3 +151,63 @@ def test_both_apps_let_in_exactly_the_identities_of_the_meshed_tasks(dagbag_k8s:
     for app in ("app-python", "app-java"):
         values = yaml.safe_load((ROOT / f"gitops/values/dev-local/{app}.yaml").read_text())
         assert set(values["istio"]["extraPrincipals"]) == identities, app
+
+
+#: The endpoints each task declares (every task gets the Pushgateway: its outcome is pushed).
+TASK_ENDPOINTS = {
+    **{f"aws_cleanup.{t}": set() for t in ("inventory", "plan", "apply", "report", "budget")},
+    "config_backup.backup": {"grafana"},
+    **{f"config_backup.{t}": set() for t in ("verify", "restore_plan", "prune")},
+    **{
+        f"k6_weekly_baseline.{app}.{step}": {"prometheus"} if step == "stress" else set()
+        for app in ("app_python", "app_java")
+        for step in ("smoke", "load", "stress")
+    },
+    "k6_weekly_baseline.report": set(),
+    "monthly_game_day.run": {"prometheus", "grafana", "argocd"},
+    "monthly_game_day.publish": set(),
+    "opencost_review.review": {"opencost", "alertmanager", "runbook_base"},
+    "slo_report.report": {"prometheus"},
+}
+
+
+def test_without_variables_a_pod_leaves_every_endpoint_to_the_job(dagbag_k8s: Any) -> None:
+    pods = rendered_pods(dagbag_k8s)
+    assert {name for name, _ in pods} == set(TASK_ENDPOINTS)
+    for name, pod in pods:
+        assert UNSET not in json.dumps(pod), name
+        assert "var.value" not in json.dumps(pod), name
+        assert endpoint_env_of(pod) == {}, f"{name}: an absent Variable must leave the env out"
+
+
+def test_an_existing_variable_sets_exactly_the_endpoints_a_task_declares(dagbag_k8s: Any) -> None:
+    variables = {endpoint_variable(n): f"http://{n}.example:80" for n in ENDPOINTS}
+    variables[endpoint_variable("grafana")] = ""  # an empty Variable: that part off
+    for name, pod in rendered_pods(dagbag_k8s, variables):
+        expected = {endpoint_env(n): variables[endpoint_variable(n)] for n in ENDPOINTS}
+        wanted = TASK_ENDPOINTS[name] | {"pushgateway"}
+        assert endpoint_env_of(pod) == {
+            k: v for k, v in expected.items() if k in {endpoint_env(n) for n in wanted}
+        }, name
+        assert UNSET not in json.dumps(pod), name
+
+
+def test_the_restore_check_dry_runs_in_the_pod_only(dagbag_k8s: Any, dagbag_local: Any) -> None:
+    pods = dict(rendered_pods(dagbag_k8s))
+    args = pods["config_backup.restore_plan"]["spec"]["containers"][0]["args"]
+    assert args == [
+        "backup",
+        "restore-plan",
+        "--latest",
+        "--json",
+        "--server-dry-run",
+        "--force-conflicts",
+    ]
+    assert pods["config_backup.restore_plan"]["spec"]["serviceAccountName"] == (
+        "kindops-restore-check"
+    )
+    local = {t.task_id: t for t in dagbag_local.dags["config_backup"].tasks}["restore_plan"]
+    assert local.arguments == ["backup", "restore-plan", "--latest", "--json"]
+    for name, pod in pods.items():
+        if name != "config_backup.restore_plan":
+            assert "--server-dry-run" not in pod["spec"]["containers"][0]["args"], name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -73,6 +74,26 @@ def test_params_are_typed(bag: Any) -> None:
             schema = dag.params.get_param(name).schema
             assert "type" in schema, f"{dag_id}: param {name} has no type"
             assert param is not None or "null" in str(schema["type"]), f"{dag_id}: {name} default"
+
+
+def test_dags_name_endpoints_and_never_read_their_variables() -> None:
+    """Endpoints are ``job_task(..., endpoints=[...])``: the factory reads the Variable, the job
+    holds the default; a DAG never templates ``kindops_<name>_url`` itself."""
+    pattern = re.compile(r"""var\.value\.get\(\s*['"]kindops_\w+_url""")
+    offenders = {
+        path.name: pattern.findall(path.read_text())
+        for path in sorted((ROOT / "dags").glob("*.py"))
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+    assert pattern.search("{{ var.value.get('kindops_prometheus_url', 'http://p:9090') }}")
+
+
+def test_dags_do_not_branch_on_the_runner() -> None:
+    """What differs between the runners is the factory's business (``cluster_only_args``,
+    ``secret_env``, ``service_account``...): a DAG is the same file on both."""
+    for path in sorted((ROOT / "dags").glob("*.py")):
+        text = path.read_text()
+        assert "RunnerConfig" not in text and "KINDOPS_RUNNER" not in text, path.name
 
 
 def test_every_job_task_is_built_by_the_factory(dagbag_k8s: Any, dagbag_local: Any) -> None:

@@ -22,8 +22,8 @@ import yaml
 from typer.testing import CliRunner
 
 from kindops.cli import app
+from kindops.endpoints import RUNBOOK_BASE_URL
 from kindops.slo.generate import HEADER
-from kindops.slo.spec import RUNBOOK_BASE_URL
 from tests.conftest import ROOT
 
 RULES = ROOT / "observability" / "prometheus" / "rules"
@@ -135,7 +135,7 @@ def test_every_alert_has_for_severity_team_and_annotations() -> None:
         for key in ("summary", "description"):
             if not str(annotations.get(key, "")).strip():
                 problems.append(f"{where}: no {key}")
-        if annotations.get("runbook_url") != f"{RUNBOOK_BASE_URL}{name}.md":
+        if annotations.get("runbook_url") != f"{RUNBOOK_BASE_URL}/{name}.md":
             problems.append(f"{where}: runbook_url {annotations.get('runbook_url')!r}")
     assert not problems, "\n".join(problems)
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pendulum
 import pytest
+from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from kubernetes.client import ApiClient
 from kubernetes.client import models as k8s
 
 from kindops_airflow import LocalJobOperator, Resources, RunnerConfig, job_task
+from kindops_airflow.contract import ENDPOINTS, UNSET, endpoint_env, endpoint_template
 from kindops_airflow.factory import MARKER_LABEL
 
 
@@ -89,6 +95,16 @@ def test_the_job_reports_under_the_task_id_airflow_knows() -> None:
     rendered = local.render_template(local.env["KINDOPS_TASK_ID"], {"task": local})
     assert rendered == "app_python.smoke"
     assert pod.render_template(pod.env_vars["KINDOPS_TASK_ID"], {"task": pod}) == "app_python.load"
+
+
+def test_cluster_only_args_reach_the_pod_only() -> None:
+    kwargs: dict[str, Any] = {"cluster_only_args": ["--server-dry-run"]}
+    local = job_task("t", ["backup", "restore-plan"], config=config("local"), **kwargs)
+    assert local.arguments == ["backup", "restore-plan"]
+    pod = job_task("t", ["backup", "restore-plan"], config=config("kubernetes"), **kwargs)
+    assert pod.arguments == ["backup", "restore-plan", "--server-dry-run"]
+    with pytest.raises(ValueError, match="cluster_only_args must be a list"):
+        job_task("t", ["x"], cluster_only_args="--server-dry-run", config=config("local"))
 
 
 def test_runner_config_refuses_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,3 +191,110 @@ def test_cluster_runner_succeeds_on_exit_0() -> None:
     offline(op)
     pod = finished_pod(0)
     assert op.cleanup(pod, pod) is None
+
+
+# -- endpoints: the Variable when it exists, else nothing (the job's own default) ---------------
+class Variables:
+    """``var.value`` of a template context in which only ``values`` exist as Variables."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+def render(op: Any, variables: dict[str, str]) -> None:
+    at = pendulum.datetime(2026, 1, 5, tz="UTC")
+    op.render_template_fields(
+        {
+            "dag": op.dag,
+            "task": op,
+            "logical_date": at,
+            "dag_run": SimpleNamespace(run_after=at),
+            "var": SimpleNamespace(value=Variables(variables)),
+        }
+    )
+
+
+def in_a_dag(runner: str, **kwargs: Any) -> Any:
+    # the provider's default connection: a pod renders offline without it being defined
+    cfg = RunnerConfig(
+        runner,
+        "r.local/jobs:1",
+        "kindops-jobs",
+        "kindops-jobs",
+        "kindops-artifacts",
+        "kubernetes_default",
+    )
+    with DAG("endpoints_demo", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+        return job_task("t", ["slo", "report"], config=cfg, **kwargs)
+
+
+def test_endpoints_become_their_variables_and_every_task_gets_the_pushgateway() -> None:
+    op = job_task("t", ["slo", "report"], endpoints=["prometheus"], config=config("local"))
+    urls = {k: v for k, v in op.env.items() if k.endswith("_URL")}
+    assert urls == {
+        "KINDOPS_PUSHGATEWAY_URL": endpoint_template("pushgateway"),
+        "KINDOPS_PROMETHEUS_URL": endpoint_template("prometheus"),
+    }
+    assert endpoint_template("prometheus") == (
+        "{{ var.value.get('kindops_prometheus_url', '" + UNSET + "') }}"
+    )
+    bare = job_task("t", ["aws", "inventory"], config=config("kubernetes"))
+    assert {k for k in bare.env_vars if k.endswith("_URL")} == {"KINDOPS_PUSHGATEWAY_URL"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"endpoints": ["prometheus", "promethus"]}, "unknown endpoint 'promethus' \\(known: "),
+        ({"endpoints": "prometheus"}, "endpoints must be a list of names, not 'prometheus'"),
+        (
+            {"env": {"KINDOPS_GRAFANA_URL": "http://grafana:3000"}},
+            "KINDOPS_GRAFANA_URL in env; name the endpoint in endpoints=",
+        ),
+    ],
+)
+def test_a_bad_endpoint_declaration_fails_at_parse(kwargs: dict[str, Any], message: str) -> None:
+    for runner in ("local", "kubernetes"):
+        with pytest.raises(ValueError, match=f"task 't': {message}"):
+            job_task("t", ["slo", "report"], config=config(runner), **kwargs)
+
+
+PRINT_ENDPOINTS = (
+    "import json, os; open(os.environ['KINDOPS_XCOM_PATH'], 'w').write(json.dumps("
+    "{k: os.environ.get(k) for k in " + repr([endpoint_env(n) for n in ENDPOINTS]) + "}))"
+)
+
+
+def test_local_runner_passes_an_endpoint_only_when_its_variable_exists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ENDPOINTS:
+        monkeypatch.delenv(endpoint_env(name), raising=False)
+    monkeypatch.setenv("KINDOPS_PROMETHEUS_URL", "http://this-machine:9090")
+    monkeypatch.setenv("KINDOPS_GRAFANA_URL", "http://this-machine:3000")
+    op = in_a_dag("local", endpoints=["prometheus", "grafana", "alertmanager"])
+    monkeypatch.setattr(op, "command", lambda: [sys.executable, "-c", PRINT_ENDPOINTS])
+    render(op, {"kindops_grafana_url": "", "kindops_alertmanager_url": "http://am:9093"})
+    seen = op.execute(context={})
+    assert seen == {
+        **{endpoint_env(n): None for n in ENDPOINTS},
+        "KINDOPS_PROMETHEUS_URL": "http://this-machine:9090",  # no Variable: this machine's
+        "KINDOPS_GRAFANA_URL": "",  # an empty Variable turns it off
+        "KINDOPS_ALERTMANAGER_URL": "http://am:9093",
+    }
+    assert UNSET not in json.dumps(seen)
+
+
+def test_cluster_runner_passes_an_endpoint_only_when_its_variable_exists() -> None:
+    op = in_a_dag("kubernetes", endpoints=["prometheus", "grafana", "alertmanager"])
+    render(op, {"kindops_grafana_url": "", "kindops_alertmanager_url": "http://am:9093"})
+    pod = ApiClient().sanitize_for_serialization(op.build_pod_request_obj(dry_run=True))
+    env = {e["name"]: e.get("value", "") for e in pod["spec"]["containers"][0]["env"]}
+    assert {k: v for k, v in env.items() if k.endswith("_URL")} == {
+        "KINDOPS_GRAFANA_URL": "",
+        "KINDOPS_ALERTMANAGER_URL": "http://am:9093",
+    }
+    assert UNSET not in json.dumps(pod)

@@ -45,8 +45,6 @@ from airflow.sdk import dag
 
 from kindops_airflow import LocalJobOperator, job_task
 
-PUSHGATEWAY = {"KINDOPS_PUSHGATEWAY_URL": "{{ var.value.get('kindops_pushgateway_url', '') }}"}
-
 
 class KilledJob(LocalJobOperator):
     """The local runner whose process is SIGKILLed as soon as it starts."""
@@ -63,11 +61,11 @@ class KilledJob(LocalJobOperator):
     default_args={"owner": "platform", "retries": 0},
 )
 def outcome_probe() -> None:
-    job_task("list", ["gameday", "list", "--json"], env=PUSHGATEWAY)
+    job_task("list", ["gameday", "list", "--json"])
     job_task(
         "review",
         ["cost", "review", "--json", "--no-alert"],
-        env={**PUSHGATEWAY, "KINDOPS_OPENCOST_URL": "{{ var.value.kindops_opencost_url }}"},
+        endpoints=["opencost"],
         timeout=timedelta(seconds=TIMEOUT_S),
     )
     KilledJob(task_id="oom", arguments=["gameday", "list"])

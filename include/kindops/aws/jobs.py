@@ -10,7 +10,6 @@ key, ``run`` for this run's own artifact, or a bare file name in this run's fold
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
@@ -310,7 +309,7 @@ def budget(ctx: Context, rules_path: str | None, threshold: float | None) -> Res
             ctx.key(BUDGET, "budget.md"), budget_markdown(account, statuses)
         ),
     }
-    pushed = push_budget_metrics(statuses)
+    pushed = push_budget_metrics(statuses, ctx.settings.pushgateway_url)
     if pushed:
         artifacts["pushgateway"] = pushed
     breached = [s for s in statuses if s.breached]
@@ -332,13 +331,13 @@ def budget(ctx: Context, rules_path: str | None, threshold: float | None) -> Res
     )
 
 
-def push_budget_metrics(statuses: list[budgets.BudgetStatus]) -> str:
-    """Push spend ratios for the ``AwsBudgetThreshold`` alerts when a Pushgateway is set.
+def push_budget_metrics(statuses: list[budgets.BudgetStatus], url: str) -> str:
+    """Push spend ratios for the ``AwsBudgetThreshold`` alerts to the Pushgateway at ``url``
+    (``KINDOPS_PUSHGATEWAY_URL``); empty: nothing is pushed.
 
     ``kindops_aws_budget_used_ratio{budget}`` (actual / limit) and
     ``kindops_aws_budget_forecast_ratio{budget}``, group ``job=aws-budget``.
     """
-    url = os.environ.get("KINDOPS_PUSHGATEWAY_URL", "")
     if not url:
         return ""
     from prometheus_client import CollectorRegistry, Gauge

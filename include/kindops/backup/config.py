@@ -1,8 +1,9 @@
 """Backup configuration: one versioned YAML file (``version: 1``) plus the environment.
 
 The file says *what* to back up (namespaces, kinds, label selector, Argo CD, Grafana, retention);
-the environment says *where* things are and holds credentials (``KINDOPS_GRAFANA_URL``,
-``KINDOPS_GRAFANA_TOKEN``/``_FILE``, ``KINDOPS_PUSHGATEWAY_URL``, ``KINDOPS_KUBECONFIG``). The
+the environment says *where* things are and holds credentials (``KINDOPS_GRAFANA_URL`` and
+``KINDOPS_PUSHGATEWAY_URL``, the lab's endpoints of :mod:`kindops.endpoints`,
+``KINDOPS_GRAFANA_TOKEN``/``_FILE``, ``KINDOPS_KUBECONFIG``). The
 packaged default is ``backup.yaml`` beside this module; ``KINDOPS_BACKUP_CONFIG`` or ``--config``
 point elsewhere. Unknown keys are rejected; every problem is one line naming the file and key.
 """
@@ -66,7 +67,9 @@ DEFAULT_RESOURCE_EXCLUDES = (
 
 
 class BackupSettings(KindopsSettings):
-    """Environment of the backup jobs (``KINDOPS_`` prefix)."""
+    """Environment of the backup jobs (``KINDOPS_`` prefix). Of the lab's endpoints, the backup
+    reads ``KINDOPS_GRAFANA_URL`` (empty: Grafana skipped unless required) and
+    ``KINDOPS_PUSHGATEWAY_URL`` (empty: the backup metrics are not pushed)."""
 
     backup_config: str = ""
     """``KINDOPS_BACKUP_CONFIG``: path of the backup config; empty = the packaged default."""
@@ -77,13 +80,9 @@ class BackupSettings(KindopsSettings):
     the in-cluster service account."""
     kube_context: str = ""
     """``KINDOPS_KUBE_CONTEXT``: kubeconfig context; empty = the current one."""
-    grafana_url: str = ""
-    """``KINDOPS_GRAFANA_URL``: Grafana base URL; empty skips Grafana (unless required)."""
     grafana_token: SecretStr = SecretStr("")
     """``KINDOPS_GRAFANA_TOKEN``: service-account token (or use ``KINDOPS_GRAFANA_TOKEN_FILE``)."""
     grafana_token_file: str = ""
-    pushgateway_url: str = ""
-    """``KINDOPS_PUSHGATEWAY_URL``: where backup metrics are pushed; empty = not pushed."""
 
     def grafana_bearer(self) -> str:
         token = self.grafana_token.get_secret_value().strip()

@@ -21,9 +21,8 @@ from typing import Any, get_type_hints
 import typer
 from rich.console import Console
 
-from kindops.errors import KindopsError
+from kindops.errors import ExitCode, KindopsError
 from kindops.k6 import jobs, scenarios
-from kindops.k6.gate import GATE_CLOSED_EXIT
 from kindops.k6.settings import K6Settings
 from kindops.result import JSON_OPTION, Context, Result, execute
 from kindops.settings import load
@@ -183,14 +182,18 @@ def _execute_and_explain(
     except typer.Exit as done:
         result = outcome[0] if outcome else None
         err = Console(stderr=True, soft_wrap=True)
-        if result is not None and done.exit_code == GATE_CLOSED_EXIT:
+        if result is not None and done.exit_code == ExitCode.SKIPPED:
             err.print(
-                f"skipped (exit {GATE_CLOSED_EXIT}): {result.summary}",
+                f"skipped (exit {int(ExitCode.SKIPPED)}): {result.summary}",
                 markup=False,
                 highlight=False,
             )
-        if result is not None and done.exit_code == 1:
-            err.print(f"bad verdict (exit 1): {result.summary}", markup=False, highlight=False)
+        if result is not None and done.exit_code == ExitCode.BAD_VERDICT:
+            err.print(
+                f"bad verdict (exit {int(ExitCode.BAD_VERDICT)}): {result.summary}",
+                markup=False,
+                highlight=False,
+            )
         raise
 
 

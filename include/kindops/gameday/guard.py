@@ -101,7 +101,7 @@ def admit_argocd(url: str) -> None:
     host = host_of(url).lower()
     if not host or not (is_loopback_host(host) or _CLUSTER_SERVICE.match(host)):
         raise GuardRefused(
-            f"refused: KINDOPS_GAMEDAY_ARGOCD_URL {url} is not the lab's Argo CD (a Service "
+            f"refused: KINDOPS_ARGOCD_URL {url} is not the lab's Argo CD (a Service "
             "address <service>.<namespace>.svc of the cluster, or loopback)"
         )
 

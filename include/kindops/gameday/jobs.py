@@ -166,9 +166,13 @@ def _local_deps(
 
 def _argocd_api(settings: GamedaySettings) -> argocd.ArgoCdApi:
     """The lab's Argo CD (guarded: a cluster Service or loopback), with the game day's token."""
-    guard.admit_argocd(settings.gameday_argocd_url)
+    if not settings.argocd_url:
+        raise ConfigError(
+            "KINDOPS_ARGOCD_URL is not set: the Argo CD rollback needs the lab's Argo CD API server"
+        )
+    guard.admit_argocd(settings.argocd_url)
     return argocd.ArgoCdApi(
-        settings.gameday_argocd_url,
+        settings.argocd_url,
         settings.gameday_argocd_token.get_secret_value().strip(),
         verify=settings.gameday_argocd_ca or True,
     )
@@ -433,6 +437,7 @@ def run(
     else:
         urls = {f"{a} URL": settings.app_url(a) for s in scenarios for a in _apps_used(s)}
         guard.admit_local(urls)
+    settings.prometheus()  # the probes and the budget guard: exit 2 before anything runs
     outcomes: list[dict[str, Any]] = []
     with interruptible() as stop:
         for scenario in scenarios:

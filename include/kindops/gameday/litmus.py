@@ -36,6 +36,7 @@ from typing import Any
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
+from kindops.endpoints import IN_CLUSTER
 from kindops.errors import ConfigError, DependencyError
 from kindops.gameday.catalog import (
     FlagsFault,
@@ -181,6 +182,8 @@ def _litmus_probe(
             }
         ]
     query = probe.rendered(settings.gameday_probe_window)
+    # Litmus runs the probe in the cluster: the lab's Prometheus there unless one is configured.
+    endpoint = settings.prometheus_url or IN_CLUSTER["prometheus"]
     bounds = [(">=", probe.tolerance.low, "low"), ("<=", probe.tolerance.high, "high")]
     given = [(c, v, s) for c, v, s in bounds if v is not None]
     return [
@@ -190,7 +193,7 @@ def _litmus_probe(
             "mode": mode,
             "runProperties": props,
             "promProbe/inputs": {
-                "endpoint": settings.prometheus_url,
+                "endpoint": endpoint,
                 "query": query,
                 "comparator": {"criteria": criteria, "value": f"{value:g}"},
             },

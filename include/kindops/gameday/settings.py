@@ -1,6 +1,8 @@
-"""Settings of ``kindops gameday``: ``KINDOPS_GAMEDAY_*`` plus the shared Prometheus, Grafana and
-SLO variables. Defaults are the in-cluster services of the lab (namespace ``apps`` and
-``observability``); the local runner points them at loopback.
+"""Settings of ``kindops gameday``: ``KINDOPS_GAMEDAY_*`` plus the shared SLO variables and the
+lab's endpoints (:mod:`kindops.endpoints`: ``KINDOPS_PROMETHEUS_URL`` for the probes, the budget
+guard and the burn; ``KINDOPS_GRAFANA_URL`` for annotations; ``KINDOPS_ARGOCD_URL`` for Argo CD
+rollbacks). The apps' defaults are their in-cluster Services (namespace ``apps``); the local
+runner points them at loopback.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from pydantic import Field, SecretStr, field_validator
 from kindops.errors import ConfigError
 from kindops.settings import KindopsSettings
 
-DEFAULT_PROMETHEUS = "http://kube-prometheus-stack-prometheus.observability.svc:9090"
-DEFAULT_ARGOCD = "https://argocd-server.argocd.svc"
+
+def _http_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http(s) URL")
+    return value
 
 
 class GamedaySettings(KindopsSettings):
@@ -46,19 +52,12 @@ class GamedaySettings(KindopsSettings):
     gameday_verdict_timeout: float = Field(default=300.0, gt=0)
     """``KINDOPS_GAMEDAY_VERDICT_TIMEOUT``: seconds after the fault's duration to wait for the
     ChaosResult verdict before stopping the engine."""
-    gameday_argocd_url: str = DEFAULT_ARGOCD
-    """``KINDOPS_GAMEDAY_ARGOCD_URL``: the Argo CD API server of the lab (scenarios whose cluster
-    rollback names an Argo CD Application). A Service of the cluster or loopback only."""
     gameday_argocd_token: SecretStr = SecretStr("")
     """``KINDOPS_GAMEDAY_ARGOCD_TOKEN``: API token of an Argo CD account allowed to get and sync
     the Applications named in the catalog (Secret ``kindops-gameday``)."""
     gameday_argocd_ca: str = ""
     """``KINDOPS_GAMEDAY_ARGOCD_CA``: CA bundle that signed the Argo CD server's certificate;
     empty = the system trust store."""
-    prometheus_url: str = DEFAULT_PROMETHEUS
-    """``KINDOPS_PROMETHEUS_URL``: probes, the error-budget guard and the SLO burn."""
-    grafana_url: str = ""
-    """``KINDOPS_GRAFANA_URL``: where the run's annotations go; empty = none."""
     grafana_token: SecretStr = SecretStr("")
     grafana_dashboard_uid: str = ""
     """``KINDOPS_GRAFANA_DASHBOARD_UID``: pin the annotations to one dashboard; empty = org-wide."""
@@ -67,15 +66,25 @@ class GamedaySettings(KindopsSettings):
     k6_bin: str = ""
     k6_scenarios: str = ""
 
-    @field_validator(
-        "gameday_app_python_url", "gameday_app_java_url", "gameday_argocd_url", "prometheus_url"
-    )
+    @field_validator("gameday_app_python_url", "gameday_app_java_url")
     @classmethod
     def _http(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected an http(s) URL")
-        return value
+        return _http_url(value)
+
+    @field_validator("argocd_url", "prometheus_url")
+    @classmethod
+    def _http_or_unset(cls, value: str) -> str:
+        """Empty is "not configured": :meth:`prometheus` and the Argo CD step say what needs it."""
+        return _http_url(value) if value.strip() else ""
+
+    def prometheus(self) -> str:
+        """``KINDOPS_PROMETHEUS_URL``, which a game day cannot run without (exit 2 when unset)."""
+        if not self.prometheus_url:
+            raise ConfigError(
+                "KINDOPS_PROMETHEUS_URL is not set: the game day's probes, budget guard and SLO "
+                "burn read Prometheus"
+            )
+        return self.prometheus_url
 
     @field_validator("gameday_probe_window")
     @classmethod

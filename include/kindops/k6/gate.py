@@ -20,13 +20,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-from kindops.errors import ConfigError, ExitCode
+from kindops.errors import ConfigError
 from kindops.slo.budget import NoSloDataError, remaining_budget
 from kindops.slo.spec import load_specs
-
-#: Exit code of a step skipped by the gate (the DAG's ``skip_on_exit_code``). Not 1-3 (the jobs
-#: contract), not 99 (k6's thresholds) nor any other code k6 uses (97-110).
-GATE_CLOSED_EXIT = int(ExitCode.SKIPPED)
 
 
 class BudgetReader(Protocol):

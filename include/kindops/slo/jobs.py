@@ -6,9 +6,10 @@ import json
 import logging
 from datetime import datetime
 
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
-from kindops import pushgateway
+from kindops import endpoints, pushgateway
 from kindops.errors import ConfigError, DependencyError
 from kindops.result import Context, Result, Verdict
 from kindops.settings import KindopsSettings, load
@@ -22,13 +23,17 @@ log = logging.getLogger("kindops.slo")
 
 class SloSettings(KindopsSettings):
     """``KINDOPS_PROMETHEUS_URL`` (required), ``KINDOPS_SLO_SPECS`` (the specs folder) and
-    ``KINDOPS_PUSHGATEWAY_URL`` (optional: where the report records its last success)."""
+    ``KINDOPS_PUSHGATEWAY_URL`` (optional: where the report records its last success); the two
+    endpoints are the lab's (:mod:`kindops.endpoints`)."""
 
     model_config = SettingsConfigDict(env_prefix="KINDOPS_", extra="ignore")
 
-    prometheus_url: str
     slo_specs: str = DEFAULT_SPECS
-    pushgateway_url: str = ""
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _prometheus(cls, value: str) -> str:
+        return endpoints.required(value)
 
 
 #: The report's Pushgateway job (``kindops_job_last_success_timestamp_seconds{job=...}``).

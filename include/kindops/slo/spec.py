@@ -20,10 +20,6 @@ from kindops.errors import ConfigError
 
 SPEC_VERSION = "kindops/slo/v1"
 
-#: Where every ``runbook_url`` points: ``<base><AlertName>.md``. The one place to change it; the
-#: rule tests check that hand-written alerts use the same base.
-RUNBOOK_BASE_URL = "https://github.com/kindops-lab/kindops-lab/blob/main/docs/runbooks/"
-
 #: The placeholder every SLI query carries (Sloth's Go-template form; spaces are tolerated).
 WINDOW_RE = re.compile(r"\{\{\s*\.window\s*\}\}")
 

@@ -115,6 +115,20 @@ def test_the_local_runner_refuses_remote_apps(tmp_path: Path) -> None:
     assert "http://app-python.apps.svc:8000" in proc.stderr
 
 
+def test_a_run_without_prometheus_is_exit_2_naming_it(tmp_path: Path) -> None:
+    with recorder() as app:
+        proc = kindops(
+            ["run", "--runner", "local", "--scenario", "app-python-error-rate"],
+            tmp_path,
+            KINDOPS_GAMEDAY_APP_PYTHON_URL=app.url,
+            KINDOPS_GAMEDAY_APP_JAVA_URL=app.url,
+        )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("error: KINDOPS_PROMETHEUS_URL is not set")
+    assert proc.stderr.strip().count("\n") == 0
+    assert app.requests == [], "nothing reached the app"
+
+
 # -- the budget guard, against a real Prometheus holding a bad month -----------------------------
 @pytest.fixture(scope="module")
 def spent_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -276,7 +290,7 @@ def cluster_lab(
             "KINDOPS_GAMEDAY_APP_PYTHON_URL": app.url,
             "KINDOPS_GAMEDAY_APP_JAVA_URL": app.url,
             "KINDOPS_GAMEDAY_POLL_SECONDS": "0.2",
-            "KINDOPS_GAMEDAY_ARGOCD_URL": argo_url,
+            "KINDOPS_ARGOCD_URL": argo_url,
             "KINDOPS_GAMEDAY_ARGOCD_TOKEN": ARGOCD_TOKEN,
         }
         yield env, kube_state, app, argo_state
@@ -409,7 +423,7 @@ def test_an_argo_cd_rollback_that_could_not_run_refuses_the_game_day(
         outside = kindops(
             [*DRILL, "--min-budget", "0.1"],
             tmp_path,
-            **{**env, "KINDOPS_GAMEDAY_ARGOCD_URL": "https://argocd.example.com"},
+            **{**env, "KINDOPS_ARGOCD_URL": "https://argocd.example.com"},
         )
         assert kube.writes() == [], "no ChaosEngine was created"
         assert argo_state.calls("POST") == []
@@ -419,6 +433,4 @@ def test_an_argo_cd_rollback_that_could_not_run_refuses_the_game_day(
     assert line.startswith("error: Argo CD Application app-python syncs automatically")
     assert not list((tmp_path / "artifacts").rglob("journal.json"))
     assert outside.returncode == 2
-    assert (
-        "KINDOPS_GAMEDAY_ARGOCD_URL https://argocd.example.com is not the lab's" in outside.stderr
-    )
+    assert "KINDOPS_ARGOCD_URL https://argocd.example.com is not the lab's" in outside.stderr

@@ -12,8 +12,9 @@ import yaml
 from typer.testing import CliRunner
 
 from kindops.cli import app
+from kindops.endpoints import RUNBOOK_BASE_URL
 from kindops.slo.generate import HEADER, PAGE_WINDOWS, TICKET_WINDOWS, build_rules
-from kindops.slo.spec import RUNBOOK_BASE_URL, parse_spec
+from kindops.slo.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parents[3]
 SPECS = ROOT / "observability" / "slos"
@@ -217,7 +218,11 @@ def test_rule_semantics_of_one_slo() -> None:
         assert alert["labels"]["slo"] == "availability"
         assert set(alert["annotations"]) == {"summary", "description", "runbook_url"}
         assert alert["annotations"]["runbook_url"] == (
-            f"{RUNBOOK_BASE_URL}AppPythonAvailabilityBudgetBurn.md"
+            f"{RUNBOOK_BASE_URL}/AppPythonAvailabilityBudgetBurn.md"
+        )
+        assert alert["annotations"]["runbook_url"] == (
+            "https://github.com/kindops-lab/kindops-lab/blob/main/docs/runbooks/"
+            "AppPythonAvailabilityBudgetBurn.md"
         )
 
 

@@ -173,9 +173,9 @@ def test_the_restore_check_dry_runs_as_its_own_identity_in_the_cluster_only(
         "backup",
         "restore-plan",
         "--latest",
+        "--json",
         "--server-dry-run",
         "--force-conflicts",
-        "--json",
     ]
     others = [t for t in dagbag_k8s.dags["config_backup"].tasks if t.task_id != "restore_plan"]
     assert all(t.service_account_name != "kindops-restore-check" for t in others)

@@ -66,8 +66,12 @@ APP_JAVA_JAR := $(APP_JAVA)/target/app-java.jar
 $(APP_JAVA_JAR): $(APP_JAVA)/pom.xml $(shell find $(APP_JAVA)/src/main -type f)
 	@cd $(APP_JAVA) && $(TIMED) app-java-jar mvn -B -ntp -q -DskipTests package
 
+# Two pytest workers: most of the lab's tests wait on local servers and processes, not on the CPU.
+# Tests marked xdist_group("gameday") run one at a time on one worker (each loads the apps and
+# reads its own SLO burn). PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 test-lab: $(APP_JAVA_JAR) ## Jobs package, plugins, DAGs (incl. `airflow dags test` on the local runner)
-	@$(TIMED) test-lab $(RUN) pytest
+	@$(TIMED) test-lab $(RUN) pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-app-python: $(APP_JAVA_JAR) ## app-python unit + integration tests
 	@cd $(APP_PY) && $(TIMED) test-app-python $(UV) run --frozen pytest

@@ -35,6 +35,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.integration
+
 LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
 CONFIG = ROOT / "pyproject.toml"
 #: Where lint-imports finds the packages of its contracts, as `make imports` runs it.

@@ -7,9 +7,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
 
 AIRFLOW_SERVICES = {
     "airflow-init",

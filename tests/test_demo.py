@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
 
 
 def test_the_demo_runs_the_cleanup_dag_and_follows_one_order(tmp_path: Path) -> None:

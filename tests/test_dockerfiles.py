@@ -18,6 +18,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.integration
+
 DOCKERFILES = sorted(
     p
     for p in ROOT.glob("**/Dockerfile")

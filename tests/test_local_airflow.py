@@ -21,6 +21,8 @@ import requests
 from tests.conftest import ROOT
 from tests.support.servers import free_port
 
+pytestmark = pytest.mark.integration
+
 STARTUP_SECONDS = 420
 DAG_IDS = sorted(p.stem for p in (ROOT / "dags").glob("*.py") if not p.name.startswith("_"))
 

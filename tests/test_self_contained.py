@@ -9,7 +9,11 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
 
 #: Files that run: code, scripts, build files. Prose and data may name other places freely.
 CODE = re.compile(

@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.integration
+
 SHELLCHECK = str(Path(sys.executable).parent / "shellcheck")
 SKIP_DIRS = {".venv", ".tools", ".git", "node_modules", "target", "artifacts", ".airflow"}
 

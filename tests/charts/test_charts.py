@@ -17,6 +17,8 @@ import yaml
 
 from tests.support.k8s import ROOT, pod_policy_violations, tool_versions, validate
 
+pytestmark = pytest.mark.integration
+
 HELM = ROOT / ".tools" / "bin" / "helm"
 CHARTS = ROOT / "charts"
 NAMESPACE = "apps"

@@ -8,27 +8,14 @@ from __future__ import annotations
 
 import copy
 import json
-from types import SimpleNamespace
 from typing import Any
 
-import pendulum
 import pytest
 from kubernetes.client import ApiClient
 
 from kindops_airflow.contract import ENDPOINTS, UNSET, endpoint_env, endpoint_variable
+from tests.support.airflow import render_fields
 from tests.support.k8s import pod_policy_violations, validate
-
-LOGICAL_DATE = pendulum.datetime(2026, 1, 5, tz="UTC")
-
-
-class Variables:
-    """``var.value`` of a template context in which only ``values`` exist as Variables."""
-
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
 
 
 def rendered_pods(
@@ -42,16 +29,7 @@ def rendered_pods(
         for task in dag.tasks:
             if isinstance(task, KubernetesPodOperator):
                 task = copy.deepcopy(task)
-                task.render_template_fields(
-                    {
-                        "dag": dag,
-                        "task": task,
-                        "params": dag.params.dump(),
-                        "logical_date": LOGICAL_DATE,
-                        "dag_run": SimpleNamespace(run_after=LOGICAL_DATE),
-                        "var": SimpleNamespace(value=Variables(variables or {})),
-                    }
-                )
+                render_fields(task, variables)
                 pod = task.build_pod_request_obj(context=None, dry_run=True)
                 pods.append(
                     (f"{dag_id}.{task.task_id}", ApiClient().sanitize_for_serialization(pod))
@@ -190,24 +168,3 @@ def test_an_existing_variable_sets_exactly_the_endpoints_a_task_declares(dagbag_
             k: v for k, v in expected.items() if k in {endpoint_env(n) for n in wanted}
         }, name
         assert UNSET not in json.dumps(pod), name
-
-
-def test_the_restore_check_dry_runs_in_the_pod_only(dagbag_k8s: Any, dagbag_local: Any) -> None:
-    pods = dict(rendered_pods(dagbag_k8s))
-    args = pods["config_backup.restore_plan"]["spec"]["containers"][0]["args"]
-    assert args == [
-        "backup",
-        "restore-plan",
-        "--latest",
-        "--json",
-        "--server-dry-run",
-        "--force-conflicts",
-    ]
-    assert pods["config_backup.restore_plan"]["spec"]["serviceAccountName"] == (
-        "kindops-restore-check"
-    )
-    local = {t.task_id: t for t in dagbag_local.dags["config_backup"].tasks}["restore_plan"]
-    assert local.arguments == ["backup", "restore-plan", "--latest", "--json"]
-    for name, pod in pods.items():
-        if name != "config_backup.restore_plan":
-            assert "--server-dry-run" not in pod["spec"]["containers"][0]["args"], name

@@ -28,6 +28,8 @@ from tests.conftest import ROOT
 from tests.support.k8s import crd_schema, tool_versions
 from tests.support.k8s import validate as validate_core
 
+pytestmark = pytest.mark.integration
+
 HELM = ROOT / ".tools" / "bin" / "helm"
 APPS_CHART = ROOT / "gitops" / "apps"
 VALUES = yaml.safe_load((APPS_CHART / "values.yaml").read_text())

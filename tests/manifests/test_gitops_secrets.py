@@ -41,6 +41,8 @@ from kindops_airflow.config import RunnerConfig
 from tests.conftest import ROOT
 from tests.support.k8s import tool_versions, validate
 
+pytestmark = pytest.mark.integration
+
 SEAL = ROOT / "gitops" / "secrets" / "seal.sh"
 README = ROOT / "gitops" / "secrets" / "README.md"
 HELM = ROOT / ".tools" / "bin" / "helm"

@@ -26,6 +26,8 @@ from tests.conftest import ROOT
 from tests.support.http import JsonHandler, serve
 from tests.support.servers import alertmanager_process
 
+pytestmark = pytest.mark.integration
+
 CONFIG = ROOT / "observability" / "alertmanager" / "alertmanager.yaml"
 ROUTES = ROOT / "observability" / "alertmanager" / "tests" / "routes.yaml"
 RULES = ROOT / "observability" / "prometheus" / "rules"

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR_DIR = ROOT / "observability" / "otel-collector"
 CONFIG = COLLECTOR_DIR / "config.yaml"

@@ -93,6 +93,7 @@ def test_the_rule_inventory() -> None:
     } <= names
 
 
+@pytest.mark.integration
 def test_promtool_check_rules_on_every_file() -> None:
     files = [str(p) for p in rule_files()]
     proc = subprocess.run(["promtool", "check", "rules", *files], capture_output=True, text=True)
@@ -100,6 +101,7 @@ def test_promtool_check_rules_on_every_file() -> None:
     assert proc.stdout.count("SUCCESS") == len(files)
 
 
+@pytest.mark.integration
 def test_promtool_unit_tests_pass() -> None:
     # one promtool per file, side by side: the SLO files evaluate hours of rules each
     procs = {

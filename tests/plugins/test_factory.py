@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pendulum
@@ -18,6 +17,7 @@ from kubernetes.client import models as k8s
 from kindops_airflow import LocalJobOperator, Resources, RunnerConfig, job_task
 from kindops_airflow.contract import ENDPOINTS, UNSET, endpoint_env, endpoint_template
 from kindops_airflow.factory import MARKER_LABEL
+from tests.support.airflow import render_fields
 
 
 def config(runner: str, image: str = "localhost:5001/kindops-jobs:0.1.0") -> RunnerConfig:
@@ -41,6 +41,7 @@ WRITE_XCOM = (
 )
 
 
+@pytest.mark.integration
 def test_local_runner_returns_the_result_document() -> None:
     op = ScriptJob(script=WRITE_XCOM, task_id="t", env={"MY_VAR": "42"})
     assert op.execute(context={}) == {"verdict": "ok", "env": "42"}
@@ -50,6 +51,7 @@ def test_local_runner_returns_the_result_document() -> None:
     ("code", "error"),
     [(1, AirflowFailException), (2, AirflowFailException), (3, AirflowException)],
 )
+@pytest.mark.integration
 def test_local_runner_maps_exit_codes(code: int, error: type[Exception]) -> None:
     script = f"import sys; print('error: thing went wrong', file=sys.stderr); sys.exit({code})"
     with pytest.raises(error, match=f"kindops exited {code}: error: thing went wrong") as info:
@@ -57,6 +59,7 @@ def test_local_runner_maps_exit_codes(code: int, error: type[Exception]) -> None
     assert (type(info.value) is AirflowFailException) == (code in (1, 2))
 
 
+@pytest.mark.integration
 def test_local_runner_skips_on_configured_code() -> None:
     with pytest.raises(AirflowSkipException):
         ScriptJob(script="import sys; sys.exit(99)", task_id="t", skip_on_exit_code=[99]).execute(
@@ -125,6 +128,7 @@ def test_factory_refuses_an_empty_command() -> None:
         job_task("x", [], config=config("local"))
 
 
+@pytest.mark.integration
 def test_local_runner_runs_the_real_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KINDOPS_ARTIFACTS", str(tmp_path))
     with pytest.raises(AirflowFailException, match="kindops exited 2"):
@@ -194,29 +198,6 @@ def test_cluster_runner_succeeds_on_exit_0() -> None:
 
 
 # -- endpoints: the Variable when it exists, else nothing (the job's own default) ---------------
-class Variables:
-    """``var.value`` of a template context in which only ``values`` exist as Variables."""
-
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-
-def render(op: Any, variables: dict[str, str]) -> None:
-    at = pendulum.datetime(2026, 1, 5, tz="UTC")
-    op.render_template_fields(
-        {
-            "dag": op.dag,
-            "task": op,
-            "logical_date": at,
-            "dag_run": SimpleNamespace(run_after=at),
-            "var": SimpleNamespace(value=Variables(variables)),
-        }
-    )
-
-
 def in_a_dag(runner: str, **kwargs: Any) -> Any:
     # the provider's default connection: a pod renders offline without it being defined
     cfg = RunnerConfig(
@@ -268,6 +249,7 @@ PRINT_ENDPOINTS = (
 )
 
 
+@pytest.mark.integration
 def test_local_runner_passes_an_endpoint_only_when_its_variable_exists(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -277,7 +259,7 @@ def test_local_runner_passes_an_endpoint_only_when_its_variable_exists(
     monkeypatch.setenv("KINDOPS_GRAFANA_URL", "http://this-machine:3000")
     op = in_a_dag("local", endpoints=["prometheus", "grafana", "alertmanager"])
     monkeypatch.setattr(op, "command", lambda: [sys.executable, "-c", PRINT_ENDPOINTS])
-    render(op, {"kindops_grafana_url": "", "kindops_alertmanager_url": "http://am:9093"})
+    render_fields(op, {"kindops_grafana_url": "", "kindops_alertmanager_url": "http://am:9093"})
     seen = op.execute(context={})
     assert seen == {
         **{endpoint_env(n): None for n in ENDPOINTS},
@@ -290,7 +272,7 @@ def test_local_runner_passes_an_endpoint_only_when_its_variable_exists(
 
 def test_cluster_runner_passes_an_endpoint_only_when_its_variable_exists() -> None:
     op = in_a_dag("kubernetes", endpoints=["prometheus", "grafana", "alertmanager"])
-    render(op, {"kindops_grafana_url": "", "kindops_alertmanager_url": "http://am:9093"})
+    render_fields(op, {"kindops_grafana_url": "", "kindops_alertmanager_url": "http://am:9093"})
     pod = ApiClient().sanitize_for_serialization(op.build_pod_request_obj(dry_run=True))
     env = {e["name"]: e.get("value", "") for e in pod["spec"]["containers"][0]["env"]}
     assert {k: v for k, v in env.items() if k.endswith("_URL")} == {

@@ -9,10 +9,16 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pendulum
 
 from tests.conftest import AIRFLOW_ENV, ROOT
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
+#: The logical date templates are rendered for offline.
+LOGICAL_DATE = pendulum.datetime(2026, 1, 5, tz="UTC")
 _migrated: set[str] = set()
 
 
@@ -78,3 +84,29 @@ def dags_test(
                 ).fetchall()
             )
     return run
+
+
+class Variables:
+    """``var.value`` of a template context in which only ``values`` exist as Variables."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+def render_fields(task: Any, variables: dict[str, str] | None = None) -> None:
+    """Render ``task``'s template fields in place as a run of :data:`LOGICAL_DATE` would, with
+    only ``variables`` existing as Airflow Variables (offline: no metadata DB)."""
+    dag = task.dag
+    task.render_template_fields(
+        {
+            "dag": dag,
+            "task": task,
+            "params": dag.params.dump() if dag is not None else {},
+            "logical_date": LOGICAL_DATE,
+            "dag_run": SimpleNamespace(run_after=LOGICAL_DATE),
+            "var": SimpleNamespace(value=Variables(variables or {})),
+        }
+    )

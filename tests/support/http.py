@@ -50,12 +50,17 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+#: How often a served loop checks for shutdown.
+POLL_SECONDS = 0.02
+
+
 @contextmanager
 def serve(handler: type[BaseHTTPRequestHandler], port: int = 0) -> Iterator[str]:
     """Serve ``handler`` on 127.0.0.1 (``port``, else any free one) for the block; its base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll: shutdown() waits for the loop's next poll (0.5 s by default, per server)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.servers import free_port
 
+pytestmark = pytest.mark.integration
+
 LAB = {"project": "kindops-lab", "env": "dev"}
 DEMO_EXPECTED = {
     ("ecr", "kindops-lab/api"): ("keep", "no-expiry"),

@@ -65,6 +65,7 @@ def test_missing_rules_file_names_the_variable(tmp_path: Path) -> None:
         load_rules(str(tmp_path / "nope.yaml"))
 
 
+@pytest.mark.integration
 def test_bad_rules_file_exits_2_and_deletes_nothing(lab: Any) -> None:
     lab.queue("kindops-lab-old", {**LAB, "expires-at": lab.past()})
     bad = lab.tmp / "bad.yaml"

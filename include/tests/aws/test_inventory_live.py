@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 
 from tests.support.servers import BIN, free_port, process
+
+pytestmark = pytest.mark.integration
 
 LAB = {"project": "kindops-lab", "env": "dev"}
 

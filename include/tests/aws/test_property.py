@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -320,6 +321,7 @@ LIVE_TAGS = st.fixed_dictionaries(
         max_size=6,
     )
 )
+@pytest.mark.integration
 def test_live_apply_deletes_exactly_what_qualifies(lab: Any, specs: list[Any]) -> None:
     lab.server.reset()
     for path in lab.tmp.glob("artifacts/aws-cleanup/audit.jsonl"):

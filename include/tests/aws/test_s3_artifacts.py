@@ -13,6 +13,8 @@ from kindops.artifacts import ArtifactStore
 from kindops.errors import ConfigError, DependencyError
 from tests.support.servers import free_port
 
+pytestmark = pytest.mark.integration
+
 BUCKET = "kindops-lab-artifacts"
 
 

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
-from tests.support.http import JsonHandler
+from tests.support.http import POLL_SECONDS, JsonHandler
 
 LIVE_META = {
     "creationTimestamp": "2026-01-10T08:00:00Z",
@@ -1358,7 +1358,8 @@ class Servers:
         self.kube_url = f"http://127.0.0.1:{self._kube.server_address[1]}"
         self.grafana_url = f"http://127.0.0.1:{self._graf.server_address[1]}"
         self._threads = [
-            threading.Thread(target=s.serve_forever, daemon=True) for s in (self._kube, self._graf)
+            threading.Thread(target=s.serve_forever, args=(POLL_SECONDS,), daemon=True)
+            for s in (self._kube, self._graf)
         ]
 
     def start(self) -> Servers:

@@ -55,6 +55,7 @@ def test_a_write_failure_while_publishing_keeps_the_previous_archive(
     assert listing(lab) == previous  # no half-written archive, no temp file left behind
 
 
+@pytest.mark.integration
 def test_a_killed_backup_keeps_the_previous_archive(lab: Lab, previous: dict[str, bytes]) -> None:
     lab.cluster.slow["sealedsecrets.bitnami.com"] = 30.0
     proc = subprocess.Popen(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.servers import Pushgateway, free_port
 
 from .backup_support import Lab
+
+pytestmark = pytest.mark.integration
 
 JOB = "config-backup"
 

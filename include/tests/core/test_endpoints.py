@@ -121,7 +121,7 @@ def endpoint_declarations(path: Path) -> list[str]:
         elif isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ"):
             key = node.slice
         if isinstance(key, ast.Constant) and key.value in variables:
-            found.append(f"line {node.lineno} reads {key.value}")
+            found.append(f"line {getattr(node, 'lineno', '?')} reads {key.value}")
     return found
 
 

@@ -26,6 +26,7 @@ def test_wait_until_gives_up_with_a_dependency_error() -> None:
     wait_until(lambda: next(seen), 5, "the third try")
 
 
+@pytest.mark.integration
 def test_the_moto_server_answers_the_sqs_api_and_stops_with_its_group() -> None:
     with MotoServer() as aws:
         assert aws.proc is not None

@@ -12,6 +12,8 @@ from tests.support.servers import Pushgateway
 
 from .cost_support import Lab, active_alerts, spike
 
+pytestmark = pytest.mark.integration
+
 
 def scrape(gateway: Pushgateway) -> dict[str, list[tuple[dict[str, str], float]]]:
     found: dict[str, list[tuple[dict[str, str], float]]] = {}

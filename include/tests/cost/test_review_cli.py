@@ -17,6 +17,8 @@ from tests.support.servers import free_port, process
 
 from .cost_support import DAY, Lab, days_before, spike
 
+pytestmark = pytest.mark.integration
+
 
 def test_a_quiet_day_is_ok_with_totals_efficiency_and_idle(lab: Lab) -> None:
     result, doc = lab.review_json()

@@ -37,6 +37,9 @@ from .gameday_support import (
     write_kubeconfig,
 )
 
+# One game day at a time (xdist_group): each runs the apps under load and reads its SLO burn.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("gameday")]
+
 RUN = "gameday_test/20261126T100000"
 
 

@@ -33,6 +33,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield prom.url
 
 
+@pytest.mark.integration
 def test_window_burn_joins_ratio_burn_rate_and_budget(prometheus: str) -> None:
     burn = window_burn(
         prometheus, SPECS, "app-python", END - timedelta(hours=1), END, {"availability": 1.0}

@@ -13,7 +13,8 @@ from kindops.gameday import local
 from kindops.gameday.catalog import DEFAULT_DIRS, load_catalog
 from kindops.gameday.lab import LocalLab
 
-pytestmark = pytest.mark.integration
+# One game day at a time (xdist_group): each runs the apps under load and reads its SLO burn.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("gameday")]
 
 
 @pytest.fixture(scope="module")

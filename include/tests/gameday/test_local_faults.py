@@ -25,6 +25,9 @@ from kindops.gameday.lab import Supervised
 from kindops.gameday.probes import ProbeRunner
 from tests.support.http import recorder
 
+# One game day at a time (xdist_group): each runs the apps under load and reads its SLO burn.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("gameday")]
+
 
 def wait_for(check: object, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout

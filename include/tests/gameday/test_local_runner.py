@@ -37,7 +37,8 @@ from kindops.gameday.catalog import DEFAULT_DIRS
 from kindops.gameday.lab import LocalLab
 from tests.support.http import recorder
 
-pytestmark = pytest.mark.integration
+# One game day at a time (xdist_group): each runs the apps under load and reads its SLO burn.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("gameday")]
 RUN = "gameday_test/20261126T100000"
 
 

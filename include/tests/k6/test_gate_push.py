@@ -19,6 +19,8 @@ from tests.support.servers import ROOT, Pushgateway, free_port
 
 from .k6_support import metrics
 
+pytestmark = pytest.mark.integration
+
 SPECS = str(ROOT / "observability/slos")
 
 

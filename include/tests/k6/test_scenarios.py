@@ -63,6 +63,7 @@ def flatten(tree: Path, into: Path) -> None:
         (into / key).symlink_to(Path("..data") / key)
 
 
+@pytest.mark.integration
 def test_a_flat_configmap_folder_runs_like_the_tree(tmp_path: Path) -> None:
     flat = tmp_path / "mounted"
     flatten(SCENARIOS, flat)

@@ -57,6 +57,7 @@ def test_generate_writes_one_headed_rule_file_per_spec_then_check_passes(repo: P
     assert snapshot(repo / "rules") == before
 
 
+@pytest.mark.integration
 def test_generated_rules_pass_promtool(repo: Path) -> None:
     assert generate(repo)[0] == 0
     files = sorted(str(p) for p in (repo / "rules").iterdir())

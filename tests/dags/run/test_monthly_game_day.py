@@ -40,7 +40,9 @@ def catalog_without_latency_threshold(folder: Path) -> Path:
     return folder
 
 
+# One game day at a time (xdist_group): each runs the apps under load and reads its SLO burn.
 @pytest.mark.integration
+@pytest.mark.xdist_group("gameday")
 def test_a_local_game_day_runs_end_to_end_and_keeps_its_evidence(tmp_path: Path) -> None:
     artifacts = tmp_path / "artifacts"
     catalog = catalog_without_latency_threshold(tmp_path / "catalog")

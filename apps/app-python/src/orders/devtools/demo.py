@@ -64,11 +64,14 @@ def traced_order(
     spans: list[SpanRecord] = []
     if sink is not None:
 
-        def consumer_span(received: OtlpSink) -> list[SpanRecord]:
+        def both_sides(received: OtlpSink) -> list[SpanRecord]:
+            # the API's and the worker's spans: each process exports its own batches, so the
+            # worker's can arrive before the API's
             found = [s for s in received.spans() if s.trace_id == trace_id]
-            return found if any(s.kind == "CONSUMER" for s in found) else []
+            kinds = {s.kind for s in found}
+            return found if {"SERVER", "PRODUCER", "CONSUMER"} <= kinds else []
 
-        spans = sink.wait_for(consumer_span, 10)
+        spans = sink.wait_for(both_sides, 10)
     return TracedOrder(trace_id, order, api_lines, worker_lines, spans)
 
 

@@ -47,8 +47,9 @@ def outside_reads(rel: str, text: str) -> list[str]:
 
 
 def test_the_checker_finds_what_it_must() -> None:
-    assert outside_reads("tests/x.py", 'p = ROOT.parent / "shared" / "schemas"')
-    assert outside_reads("tests/x.py", "Path('../shared/schemas')")
+    sibling = "shared"  # the folder beside a checkout that a clone does not have
+    assert outside_reads("tests/x.py", f'p = ROOT.parent / "{sibling}" / "schemas"')
+    assert outside_reads("tests/x.py", f"Path('../{sibling}/schemas')")
     assert outside_reads("tests/support/x.py", "Path(__file__).resolve().parents[3]")
     assert not outside_reads("tests/support/x.py", "Path(__file__).resolve().parents[2]")
     assert not outside_reads("tests/x.py", 'ROOT / "tests" / "schemas"')
